@@ -1,0 +1,34 @@
+# Every target installs what it needs first, so each works on a fresh clone.
+# torch==2.13.0 is pinned here (not in setup.cfg) so that pip takes the CPU build that
+# lies on this machine's disk instead of pulling a multi-GB CUDA build.
+PYTHON ?= python3
+PIP := $(PYTHON) -m pip
+TORCH_CPU ?= torch==2.13.0
+
+.PHONY: install install-test demo test docs bench lint clean
+
+install:
+	$(PIP) install -q $(TORCH_CPU)
+	$(PIP) install -q -e ".[plot]"
+
+install-test:
+	$(PIP) install -q $(TORCH_CPU)
+	$(PIP) install -q -e ".[test,docs,plot]"
+
+demo: install
+	vinet demo
+
+test: install-test
+	$(PYTHON) -m pytest -q
+
+docs: install-test
+	$(PYTHON) -m sphinx -W --keep-going -b html docs docs/_build/html
+
+bench: install-test
+	$(PYTHON) benchmarks/run_all.py
+
+lint:
+	$(PYTHON) -m ruff check algebra neural bridge tests benchmarks
+
+clean:
+	rm -rf build dist *.egg-info docs/_build .pytest_cache

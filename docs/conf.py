@@ -1,0 +1,45 @@
+"""Sphinx configuration for the vinet documentation (``make docs``)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+sys.path.insert(0, os.path.abspath(".."))
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+from algebra import __version__  # noqa: E402
+
+project = "vinet"
+author = "The vinet developers"
+copyright = "2026, The vinet developers"
+release = __version__
+version = __version__
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.mathjax",
+    "sphinx.ext.intersphinx",
+    "sphinx.ext.viewcode",
+    "numpydoc",
+    "myst_parser",
+]
+
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
+myst_enable_extensions = ["dollarmath", "amsmath"]
+myst_heading_anchors = 3
+
+autosummary_generate = True
+autodoc_typehints = "none"
+numpydoc_show_class_members = False
+numpydoc_class_members_toctree = False
+numpydoc_xref_param_type = False
+
+# No network at build time: intersphinx inventories are not fetched.
+intersphinx_mapping: dict[str, tuple[str, str | None]] = {}
+
+html_theme = "alabaster"
+html_static_path = ["_static"]
+html_theme_options = {"description": "Vanishing ideals for deep learning"}

@@ -7,6 +7,53 @@ and compiles to torch (in :mod:`bridge`).
 """
 
 from algebra._errors import AlgebraError
+from algebra._monomials import (
+    all_monomials,
+    border,
+    divides,
+    evaluate_monomials,
+    is_order_ideal,
+    monomial_chain,
+    order_ideal_closure,
+    total_degree,
+)
+from algebra._orders import (
+    PERMUTATIONS,
+    TERM_ORDERS,
+    TermOrder,
+    deglex,
+    degrevlex,
+    get_term_order,
+    grevlex,
+    grlex,
+    lex,
+    sort_terms,
+    variable_permutation,
+)
+from algebra._polyset import PolynomialSet
 from algebra._version import __version__
 
-__all__ = ["AlgebraError", "__version__"]
+__all__ = [
+    "PERMUTATIONS",
+    "TERM_ORDERS",
+    "AlgebraError",
+    "PolynomialSet",
+    "TermOrder",
+    "__version__",
+    "all_monomials",
+    "border",
+    "deglex",
+    "degrevlex",
+    "divides",
+    "evaluate_monomials",
+    "get_term_order",
+    "grevlex",
+    "grlex",
+    "is_order_ideal",
+    "lex",
+    "monomial_chain",
+    "order_ideal_closure",
+    "sort_terms",
+    "total_degree",
+    "variable_permutation",
+]

@@ -1,0 +1,174 @@
+"""Input checks shared by the public wrappers of :mod:`algebra`.
+
+Kernels never validate (see ``docs/design.md``, "Kernels"); every public function
+calls one of these first and hands the kernel a C-contiguous array of the right dtype.
+Each failure raises :class:`~algebra.AlgebraError` with a sentence naming the
+parameter, the bad value and the fix.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from algebra._errors import AlgebraError
+
+
+def _describe(value: Any) -> str:
+    """A short description of ``value`` for error messages (type and shape)."""
+    shape = getattr(value, "shape", None)
+    dtype = getattr(value, "dtype", None)
+    if shape is not None:
+        return f"an array of shape {tuple(shape)} and dtype {dtype}"
+    return f"a {type(value).__name__}"
+
+
+def check_points(
+    X: Any,
+    name: str = "X",
+    n_vars: int | None = None,
+    allow_empty: bool = False,
+) -> np.ndarray:
+    """Validate a data matrix and return it as a C-contiguous float64 array.
+
+    Parameters
+    ----------
+    X : array_like of shape (m, n)
+        Real data, one sample per row.  Integer, boolean and float32 input is
+        converted to float64.
+    name : str, default "X"
+        The parameter name used in error messages.
+    n_vars : int, optional
+        The required number of columns ``n``.
+    allow_empty : bool, default False
+        Whether ``m == 0`` rows is accepted.
+
+    Returns
+    -------
+    ndarray of shape (m, n), dtype float64
+        A C-contiguous copy or view of ``X``.
+
+    Raises
+    ------
+    AlgebraError
+        If ``X`` is not numeric, not 2-D, empty, has the wrong width, or holds NaN or
+        infinite values.
+    """
+    arr = np.asarray(X)
+    if arr.dtype.kind in "OUSV" or arr.dtype.kind == "c":
+        try:
+            if arr.dtype.kind == "c":
+                raise TypeError
+            arr = arr.astype(np.float64)
+        except (TypeError, ValueError):
+            raise AlgebraError(
+                f"{name} must hold real numbers, got {_describe(arr)}; convert it to a "
+                f"float array, e.g. np.asarray({name}, dtype=float)."
+            ) from None
+    if arr.ndim != 2:
+        raise AlgebraError(
+            f"{name} must be a 2-D array of shape (n_samples, n_variables), got "
+            f"{_describe(arr)}; use {name}.reshape(-1, 1) for a single variable or "
+            f"{name}.reshape(1, -1) for a single sample."
+        )
+    if arr.shape[0] == 0 and not allow_empty:
+        raise AlgebraError(
+            f"{name} has no rows (shape {arr.shape}); pass at least one sample."
+        )
+    if arr.shape[1] == 0:
+        raise AlgebraError(
+            f"{name} has no columns (shape {arr.shape}); pass at least one variable."
+        )
+    if n_vars is not None and arr.shape[1] != n_vars:
+        raise AlgebraError(
+            f"{name} has {arr.shape[1]} columns but the polynomials are in {n_vars} "
+            f"variables; pass data with {n_vars} columns."
+        )
+    arr = np.ascontiguousarray(arr, dtype=np.float64)
+    if not np.all(np.isfinite(arr)):
+        bad = np.argwhere(~np.isfinite(arr))[0]
+        raise AlgebraError(
+            f"{name} contains NaN or infinite values (first at row {bad[0]}, column "
+            f"{bad[1]}: {arr[bad[0], bad[1]]}); remove or impute them first."
+        )
+    return arr
+
+
+def check_exponents(E: Any, name: str = "terms", n_vars: int | None = None) -> np.ndarray:
+    """Validate an exponent matrix and return it as a C-contiguous int64 array.
+
+    Parameters
+    ----------
+    E : array_like of shape (t, n)
+        Non-negative integer exponents, one monomial per row.  A 1-D input of
+        length ``n`` is read as a single monomial.
+    name : str, default "terms"
+        The parameter name used in error messages.
+    n_vars : int, optional
+        The required number of columns ``n``.
+
+    Returns
+    -------
+    ndarray of shape (t, n), dtype int64
+
+    Raises
+    ------
+    AlgebraError
+        If ``E`` is not integral, negative, not 2-D or has the wrong width.
+    """
+    arr = np.asarray(E)
+    if arr.ndim == 1 and arr.size > 0:
+        arr = arr.reshape(1, -1)
+    if arr.ndim != 2:
+        raise AlgebraError(
+            f"{name} must be a 2-D integer exponent matrix of shape (n_terms, "
+            f"n_variables), got {_describe(arr)}."
+        )
+    if arr.dtype.kind not in "iub":
+        converted = None
+        if arr.dtype.kind in "fO":
+            try:
+                converted = arr.astype(np.float64)
+            except (TypeError, ValueError):
+                converted = None
+        if converted is None or not np.all(np.isfinite(converted)) or np.any(
+            converted != np.round(converted)
+        ):
+            raise AlgebraError(
+                f"{name} must hold non-negative integer exponents, got {_describe(arr)} "
+                f"with non-integer entries; pass an integer array."
+            )
+        arr = converted
+    arr = np.ascontiguousarray(arr, dtype=np.int64)
+    if arr.size and arr.min() < 0:
+        raise AlgebraError(
+            f"{name} must hold non-negative exponents, got the entry {arr.min()}; "
+            f"negative powers are not polynomials."
+        )
+    if n_vars is not None and arr.shape[1] != n_vars:
+        raise AlgebraError(
+            f"{name} has {arr.shape[1]} columns but {n_vars} variables are expected."
+        )
+    return arr
+
+
+def check_positive_int(value: Any, name: str, minimum: int = 1) -> int:
+    """Validate an integer parameter ``>= minimum`` and return it as ``int``.
+
+    Parameters
+    ----------
+    value : int
+        The value to check.
+    name : str
+        The parameter name used in error messages.
+    minimum : int, default 1
+        The smallest accepted value.
+
+    Returns
+    -------
+    int
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise AlgebraError(f"{name} must be an integer >= {minimum}, got {value!r}.")
+    return int(value)

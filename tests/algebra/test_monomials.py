@@ -1,0 +1,182 @@
+"""Exponent-matrix utilities and the chain kernel, against brute force, numpy and sympy."""
+
+import itertools
+from math import comb
+
+import numpy as np
+import pytest
+import sympy
+from hypothesis import given
+from hypothesis import strategies as st
+from sympy.polys.orderings import monomial_key
+
+from algebra import (
+    AlgebraError,
+    all_monomials,
+    border,
+    divides,
+    evaluate_monomials,
+    is_order_ideal,
+    monomial_chain,
+    order_ideal_closure,
+    total_degree,
+)
+
+ORDERS = ["lex", "deglex", "degrevlex"]
+
+
+def monomial_sets(max_vars=3, max_exp=4, max_size=8):
+    """Non-empty lists of exponent tuples of one common length."""
+    return st.integers(1, max_vars).flatmap(
+        lambda n: st.lists(
+            st.tuples(*[st.integers(0, max_exp)] * n), min_size=1, max_size=max_size
+        )
+    )
+
+
+def brute_divisors(m):
+    return set(itertools.product(*[range(e + 1) for e in m]))
+
+
+def numpy_monomials(X, E):
+    return np.prod(X[:, None, :] ** E[None, :, :], axis=2)
+
+
+def test_total_degree_and_divides():
+    E = np.array([[0, 0], [2, 1], [1, 3]])
+    assert total_degree(E).tolist() == [0, 3, 4]
+    assert divides([1, 1], E).tolist() == [False, True, True]
+    assert divides([[0, 0], [2, 0]], E).tolist() == [[True, True, True], [False, True, False]]
+
+
+@pytest.mark.parametrize("order", ORDERS)
+@pytest.mark.parametrize(("n", "d"), [(1, 4), (2, 3), (3, 3), (4, 2)])
+def test_all_monomials_is_every_monomial_sorted(order, n, d):
+    E = all_monomials(n, d, order)
+    brute = [m for m in itertools.product(range(d + 1), repeat=n) if sum(m) <= d]
+    assert len(E) == comb(n + d, d) == len(brute)
+    alias = {"lex": "lex", "deglex": "grlex", "degrevlex": "grevlex"}[order]
+    assert [tuple(r) for r in E.tolist()] == sorted(brute, key=monomial_key(alias))
+    assert is_order_ideal(E)
+
+
+@given(monomial_sets())
+def test_closure_is_the_smallest_order_ideal(gens):
+    E = order_ideal_closure(np.array(gens), "deglex")
+    expected = set().union(*(brute_divisors(g) for g in gens))
+    assert {tuple(r) for r in E.tolist()} == expected
+    assert len(E) == len(expected)  # distinct
+    assert is_order_ideal(E)
+
+
+def test_is_order_ideal_detects_a_missing_divisor():
+    E = all_monomials(2, 2)
+    assert is_order_ideal(E)
+    assert not is_order_ideal(E[[0, 1, 3, 4]])  # (0,1) gone but (0,2),(1,1) kept
+    assert is_order_ideal(np.zeros((0, 2), dtype=int))
+
+
+@given(monomial_sets(), st.sampled_from(ORDERS))
+def test_border_matches_definition(gens, order):
+    O = order_ideal_closure(np.array(gens), order)
+    n = O.shape[1]
+    o_set = {tuple(r) for r in O.tolist()}
+    expected = {
+        tuple(e + (k == v) for k, e in enumerate(o)) for o in o_set for v in range(n)
+    } - o_set
+    B = border(O, order=order)
+    assert {tuple(r) for r in B.tolist()} == expected and len(B) == len(expected)
+    keys = [monomial_key({"lex": "lex", "deglex": "grlex", "degrevlex": "grevlex"}[order])(
+        tuple(r)) for r in B.tolist()]
+    assert keys == sorted(keys)
+    for d in range(int(B.sum(axis=1).max()) + 2):
+        part = border(O, degree=d, order=order)
+        assert {tuple(r) for r in part.tolist()} == {b for b in expected if sum(b) == d}
+
+
+def test_border_errors():
+    with pytest.raises(AlgebraError, match=r"O is not an order ideal"):
+        border([[0, 0], [2, 0]])
+    with pytest.raises(AlgebraError, match=r"O is empty"):
+        border(np.zeros((0, 2), dtype=int))
+    with pytest.raises(AlgebraError, match=r"degree must be an integer >= 0, got -1"):
+        border([[0, 0]], degree=-1)
+
+
+@pytest.mark.parametrize("order", ORDERS)
+def test_monomial_chain_property(order):
+    E = order_ideal_closure([[3, 0, 1], [0, 2, 2], [1, 1, 1]], order)
+    parent, var = monomial_chain(E)
+    const = np.flatnonzero(E.sum(axis=1) == 0)
+    assert const.tolist() == [0] and parent[0] == -1 and var[0] == -1
+    for i in range(1, len(E)):
+        assert 0 <= parent[i] < i
+        step = np.zeros(E.shape[1], dtype=int)
+        step[var[i]] = 1
+        assert np.array_equal(E[i], E[parent[i]] + step)
+
+
+def test_monomial_chain_errors():
+    with pytest.raises(AlgebraError, match=r"divisor of term 1 \(\[2, 0\]\).*missing"):
+        monomial_chain([[0, 0], [2, 0]])
+    with pytest.raises(AlgebraError, match=r"listed after it"):
+        monomial_chain([[0, 0], [2, 0], [1, 0]])
+
+
+@pytest.mark.parametrize("chunk_size", [None, 1, 7])
+def test_evaluate_monomials_against_numpy_powers(chunk_size):
+    rng = np.random.default_rng(0)
+    E = all_monomials(3, 4, "degrevlex")
+    X = rng.uniform(-1.5, 1.5, size=(23, 3))
+    mu = evaluate_monomials(X, E, chunk_size=chunk_size)
+    assert mu.shape == (23, len(E)) and mu.dtype == np.float64
+    np.testing.assert_allclose(mu, numpy_monomials(X, E), rtol=1e-13, atol=1e-15)
+
+
+def test_evaluate_monomials_parallel_path_against_numpy():
+    # Enough rows for the parallel kernel (PARALLEL_MIN_ROWS).
+    rng = np.random.default_rng(1)
+    E = all_monomials(2, 3)
+    X = rng.uniform(-1, 1, size=(25_000, 2))
+    np.testing.assert_allclose(evaluate_monomials(X, E), numpy_monomials(X, E), rtol=1e-13,
+                               atol=1e-15)
+
+
+def test_evaluate_monomials_against_sympy():
+    x = sympy.symbols("x0:3")
+    E = order_ideal_closure([[2, 1, 0], [0, 0, 3], [1, 1, 1]], "lex")
+    pts = [[sympy.Rational(1, 2), -2, 3], [sympy.Rational(-3, 4), sympy.Rational(5, 3), 1]]
+    mu = evaluate_monomials(np.array(pts, dtype=float), E)
+    for r, p in enumerate(pts):
+        for i, e in enumerate(E.tolist()):
+            monomial = sympy.Mul(*[xi**k for xi, k in zip(x, e, strict=True)])
+            exact = monomial.subs(dict(zip(x, p, strict=True)))
+            assert mu[r, i] == pytest.approx(float(exact), rel=1e-14)
+
+
+def test_evaluate_monomials_accepts_int_and_float32():
+    E = all_monomials(2, 2)
+    X = np.array([[1, 2], [3, -1]])
+    np.testing.assert_array_equal(evaluate_monomials(X, E), numpy_monomials(X.astype(float), E))
+    X32 = X.astype(np.float32)
+    np.testing.assert_array_equal(evaluate_monomials(X32, E), evaluate_monomials(X, E))
+
+
+def test_evaluate_monomials_bad_input():
+    E = all_monomials(2, 1)
+    with pytest.raises(AlgebraError, match=r"X contains NaN or infinite values.*row 1, column 0"):
+        evaluate_monomials([[0.0, 1.0], [np.inf, 0.0]], E)
+    with pytest.raises(AlgebraError, match=r"X has 3 columns but the polynomials are in 2"):
+        evaluate_monomials(np.ones((2, 3)), E)
+    with pytest.raises(AlgebraError, match=r"X must be a 2-D array.*reshape"):
+        evaluate_monomials(np.ones(2), E)
+    with pytest.raises(AlgebraError, match=r"X has no rows"):
+        evaluate_monomials(np.ones((0, 2)), E)
+    with pytest.raises(AlgebraError, match=r"X must hold real numbers"):
+        evaluate_monomials([["a", "b"]], E)
+    with pytest.raises(AlgebraError, match=r"X must hold real numbers"):
+        evaluate_monomials(np.ones((1, 2), dtype=complex), E)
+    with pytest.raises(AlgebraError, match=r"chunk_size must be an integer >= 1, got 0"):
+        evaluate_monomials(np.ones((1, 2)), E, chunk_size=0)
+    with pytest.raises(AlgebraError, match=r"terms is not a sorted order ideal"):
+        evaluate_monomials(np.ones((1, 2)), [[0, 0], [0, 2]])

@@ -1,0 +1,405 @@
+"""Latent features of a (truncated) model over a data set, in batches, and pooling.
+
+Extraction runs once per data set in VI-Net (Pelleriti et al., ICML 2025, Sec. 4):
+the frozen backbone's activations at the cut are pooled to one vector per sample
+and everything after that (PCA, scaling, the vanishing-ideal fit) works on the
+``(N, D)`` array. ``shard=(i, n)`` extracts the ``i``-th of ``n`` contiguous parts,
+so many machines can each write one shard (:func:`save_shard`) and the fit reads
+them back in order (:func:`load_shards`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset, IterableDataset, Subset
+from tqdm.auto import tqdm
+
+from neural._errors import NeuralError
+from neural._util import resolve_device, shape_error
+
+POOLINGS = ("avg", "max", "flatten")
+_SHARD_RE = re.compile(r"^shard-(\d+)-of-(\d+)\.(npy|npz)$")
+
+
+def pool(tensor: torch.Tensor, mode: str = "avg") -> torch.Tensor:
+    """Reduce a batch of activations to one vector per sample.
+
+    Parameters
+    ----------
+    tensor : torch.Tensor of shape (N, C, H, W), (N, C, L) or (N, D)
+        Activations; any trailing dimensions after ``C`` are spatial.
+    mode : {"avg", "max", "flatten"}, default="avg"
+        ``"avg"`` and ``"max"`` reduce over the spatial dimensions (global average or
+        max pooling) giving ``(N, C)``; ``"flatten"`` keeps everything, giving
+        ``(N, C * H * W)``. An ``(N, D)`` input is returned as it is for every mode.
+
+    Returns
+    -------
+    torch.Tensor of shape (N, D)
+    """
+    if mode not in POOLINGS:
+        raise NeuralError(f"pooling={mode!r} is not one of {POOLINGS}; pass one of them.")
+    if not isinstance(tensor, torch.Tensor):
+        raise NeuralError(
+            f"pool expects a torch.Tensor, got {type(tensor).__name__}; cut the model at a "
+            "node that outputs a single tensor."
+        )
+    if tensor.dim() < 2:
+        raise NeuralError(
+            f"pool expects activations of shape (N, D), (N, C, L) or (N, C, H, W), got shape "
+            f"{tuple(tensor.shape)}; pass a batch with the sample dimension first."
+        )
+    if tensor.dim() == 2:
+        return tensor
+    if mode == "flatten":
+        return tensor.flatten(1)
+    spatial = tuple(range(2, tensor.dim()))
+    return tensor.mean(dim=spatial) if mode == "avg" else tensor.amax(dim=spatial)
+
+
+def _check_shard(shard: Any) -> tuple[int, int] | None:
+    if shard is None:
+        return None
+    try:
+        i, n = (int(v) for v in shard)
+        ok = (i, n) == tuple(shard) and 0 <= i < n
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise NeuralError(
+            f"shard={shard!r} must be a pair (i, n) of integers with 0 <= i < n (the i-th "
+            "of n contiguous parts); pass e.g. shard=(0, 4)."
+        )
+    return i, n
+
+
+def shard_range(n_samples: int, shard: tuple[int, int] | None) -> range:
+    """Indices of shard ``(i, n)`` of ``n_samples``: the ``i``-th of ``n`` contiguous parts.
+
+    Parts differ in size by at most one sample and cover ``range(n_samples)`` in order,
+    so concatenating shards ``0 .. n-1`` gives the unsharded order.
+    """
+    if shard is None:
+        return range(n_samples)
+    i, n = shard
+    return range(i * n_samples // n, (i + 1) * n_samples // n)
+
+
+def _batches(
+    data: Any, batch_size: int, shard: tuple[int, int] | None
+) -> tuple[Iterable[Any], int | None, str]:
+    """Turn ``data`` into an iterable of batches, the number of samples, and a description."""
+    if isinstance(data, DataLoader):
+        dataset = data.dataset
+        if isinstance(dataset, IterableDataset) or not hasattr(dataset, "__len__"):
+            if shard is not None:
+                raise NeuralError(
+                    "shard= needs a data set of known length, but the DataLoader wraps an "
+                    "IterableDataset; shard the stream yourself or pass a map-style Dataset."
+                )
+            return data, None, "DataLoader"
+        if shard is None:
+            return data, len(dataset), "DataLoader"
+        idx = shard_range(len(dataset), shard)
+        loader = DataLoader(
+            Subset(dataset, idx),
+            batch_size=data.batch_size or batch_size,
+            collate_fn=data.collate_fn,
+            num_workers=data.num_workers,
+            pin_memory=data.pin_memory,
+        )
+        return loader, len(idx), "DataLoader"
+    if isinstance(data, Dataset) and hasattr(data, "__len__"):
+        idx = shard_range(len(data), shard)
+        subset = data if shard is None else Subset(data, idx)
+        return DataLoader(subset, batch_size=batch_size, shuffle=False), len(idx), "Dataset"
+    X, y = data, None
+    if isinstance(data, (tuple, list)):
+        if len(data) != 2:
+            raise NeuralError(
+                f"data given as a {type(data).__name__} must be (X, y), got {len(data)} items; "
+                "pass X alone, (X, y), a Dataset or a DataLoader."
+            )
+        X, y = data
+    if not isinstance(X, (torch.Tensor, np.ndarray)):
+        raise NeuralError(
+            f"data of type {type(X).__name__} is not supported; pass a tensor or array X, a "
+            "tuple (X, y), a torch Dataset or a DataLoader."
+        )
+    X = torch.as_tensor(X)
+    if y is not None:
+        y = torch.as_tensor(np.asarray(y))
+        if y.shape[:1] != X.shape[:1]:
+            raise NeuralError(
+                f"X has {X.shape[0]} samples but y has shape {tuple(y.shape)}; "
+                "pass one label per sample."
+            )
+    idx = shard_range(X.shape[0], shard)
+
+    def gen() -> Iterator[Any]:
+        for start in range(idx.start, idx.stop, batch_size):
+            stop = min(start + batch_size, idx.stop)
+            yield X[start:stop] if y is None else (X[start:stop], y[start:stop])
+
+    return gen(), len(idx), "X"
+
+
+def _split(batch: Any) -> tuple[torch.Tensor, Any]:
+    if isinstance(batch, torch.Tensor):
+        return batch, None
+    if isinstance(batch, (tuple, list)) and batch and isinstance(batch[0], torch.Tensor):
+        return batch[0], (batch[1] if len(batch) > 1 else None)
+    raise NeuralError(
+        f"a batch of type {type(batch).__name__} is not supported; the data must yield "
+        "tensors X or pairs (X, y)."
+    )
+
+
+def extract_latents(
+    model: nn.Module,
+    data: Any,
+    *,
+    pooling: str = "avg",
+    batch_size: int = 256,
+    device: str | torch.device | None = None,
+    autocast: bool | torch.dtype = False,
+    progress: bool = True,
+    shard: tuple[int, int] | None = None,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Run ``model`` over ``data`` and return one pooled feature vector per sample.
+
+    The model runs in eval mode without gradients; the train/eval state of each of its
+    modules is restored afterwards, and so is its device.
+
+    Parameters
+    ----------
+    model : nn.Module
+        Usually a truncated backbone (:func:`truncate`); its output per batch is
+        ``(B, C, H, W)``, ``(B, C, L)`` or ``(B, D)``.
+    data : DataLoader, Dataset, tensor, ndarray or tuple (X, y)
+        Samples ``X`` of shape ``(N, ...)`` with optional labels ``y`` of shape ``(N,)``.
+        Batches of a DataLoader or Dataset are tensors ``X`` or pairs ``(X, y)``.
+    pooling : {"avg", "max", "flatten"}, default="avg"
+        How activations become vectors, see :func:`pool`.
+    batch_size : int, default=256
+        Batch size for tensors and Datasets (a DataLoader keeps its own).
+    device : str or torch.device, optional
+        Where to run; default the model's device. CUDA without CUDA is an error.
+    autocast : bool or torch.dtype, default=False
+        Run under :func:`torch.autocast` (``True`` uses the device's default low
+        precision dtype); the latents are returned as float32 regardless.
+    progress : bool, default=True
+        Show a tqdm progress bar.
+    shard : tuple (i, n), optional
+        Extract only the ``i``-th of ``n`` contiguous parts of the data (see
+        :func:`save_shard` and :func:`load_shards`).
+
+    Returns
+    -------
+    latents : ndarray of shape (N, D), float32
+        Pooled activations, in the order of ``data``.
+    labels : ndarray of shape (N,), int64, or None
+        The labels if ``data`` has them.
+
+    Raises
+    ------
+    NeuralError
+        For unsupported data, a bad ``pooling`` or ``shard``, a CUDA request without
+        CUDA, or an input shape the model does not accept (naming the expected shape).
+    """
+    if pooling not in POOLINGS:
+        raise NeuralError(f"pooling={pooling!r} is not one of {POOLINGS}; pass one of them.")
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise NeuralError(f"batch_size={batch_size!r} must be a positive integer; pass e.g. 256.")
+    shard = _check_shard(shard)
+    home = resolve_device(None, model)
+    dev = resolve_device(device, model)
+    batches, n, _ = _batches(data, batch_size, shard)
+    states = [(m, m.training) for m in model.modules()]
+    if isinstance(autocast, torch.dtype):
+        amp = torch.autocast(dev.type, dtype=autocast)
+    else:
+        amp = torch.autocast(dev.type, enabled=bool(autocast))
+    latents: np.ndarray | None = None
+    labels: np.ndarray | None = None
+    chunks: list[tuple[np.ndarray, np.ndarray | None]] = []  # only for data of unknown length
+    pos = 0
+    try:
+        model.to(dev).eval()
+        with (
+            torch.no_grad(),
+            amp,
+            tqdm(total=n, desc="extract", unit="img", disable=not progress, leave=False) as bar,
+        ):
+            for batch in batches:
+                x, y = _split(batch)
+                try:
+                    out = model(x.to(dev, non_blocking=True))
+                except RuntimeError as exc:
+                    raise shape_error(model, x.shape, exc, "a batch of data") from exc
+                feats = pool(out, pooling).float().cpu().numpy()
+                lab = (
+                    None
+                    if y is None
+                    else np.asarray(torch.as_tensor(y).cpu(), dtype=np.int64).reshape(-1)
+                )
+                b = feats.shape[0]
+                if n is None:
+                    chunks.append((feats, lab))
+                else:
+                    if latents is None:  # the width is known after the first batch
+                        latents = np.empty((n, feats.shape[1]), dtype=np.float32)
+                        labels = None if lab is None else np.empty(n, dtype=np.int64)
+                    latents[pos : pos + b] = feats
+                    if labels is not None and lab is not None:
+                        labels[pos : pos + b] = lab
+                pos += b
+                bar.update(b)
+    finally:
+        model.to(home)
+        for m, training in states:
+            m.training = training
+    if n is None:
+        if not chunks:
+            raise NeuralError("data is empty: it yielded no batches; pass at least one sample.")
+        latents = np.concatenate([c[0] for c in chunks])
+        labels = None if chunks[0][1] is None else np.concatenate([c[1] for c in chunks])
+    if latents is None:
+        raise NeuralError("data is empty (or its shard is): pass at least one sample per shard.")
+    return latents, labels
+
+
+def shard_path(directory: str | os.PathLike, shard: tuple[int, int], labels: bool) -> Path:
+    """Path of shard ``(i, n)``: ``directory/shard-0000i-of-0000n.npz`` (``.npy`` if unlabelled)."""
+    i, n = shard
+    return Path(directory) / f"shard-{i:05d}-of-{n:05d}.{'npz' if labels else 'npy'}"
+
+
+def save_shard(
+    directory: str | os.PathLike,
+    latents: np.ndarray,
+    labels: np.ndarray | None = None,
+    *,
+    shard: tuple[int, int],
+) -> Path:
+    """Write one shard of latents (and labels) for :func:`load_shards`.
+
+    Parameters
+    ----------
+    directory : path
+        Created if missing; every shard of one extraction goes into the same one.
+    latents : ndarray of shape (N_i, D)
+    labels : ndarray of shape (N_i,), optional
+    shard : tuple (i, n)
+        Which shard this is, as passed to :func:`extract_latents`.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written: a ``.npy`` of the latents, or an ``.npz`` with arrays
+        ``latents`` and ``labels``. It is written to a temporary name first and then
+        renamed, so a reader never sees half a shard.
+    """
+    shard = _check_shard(shard)
+    latents = np.asarray(latents)
+    if latents.ndim != 2:
+        raise NeuralError(
+            f"latents must have shape (N, D), got {latents.shape}; pass pooled latents."
+        )
+    if labels is not None and np.shape(labels) != latents.shape[:1]:
+        raise NeuralError(
+            f"labels of shape {np.shape(labels)} do not match latents of shape {latents.shape}; "
+            "pass one label per row."
+        )
+    path = shard_path(directory, shard, labels is not None)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as fh:
+        if labels is None:
+            np.save(fh, latents)
+        else:
+            np.savez(fh, latents=latents, labels=np.asarray(labels, dtype=np.int64))
+    os.replace(tmp, path)
+    return path
+
+
+def load_shards(directory: str | os.PathLike) -> tuple[np.ndarray, np.ndarray | None]:
+    """Read back all shards written by :func:`save_shard` and concatenate them in order.
+
+    Parameters
+    ----------
+    directory : path
+        The folder holding ``shard-i-of-n`` files ``0 .. n-1``.
+
+    Returns
+    -------
+    latents : ndarray of shape (N, D)
+    labels : ndarray of shape (N,), int64, or None
+
+    Raises
+    ------
+    NeuralError
+        If the folder holds no shards, shards of different counts ``n``, or misses some.
+    """
+    folder = Path(directory)
+    if not folder.is_dir():
+        raise NeuralError(
+            f"directory={str(directory)!r} does not exist; pass the --out folder of the extraction."
+        )
+    found: dict[int, Path] = {}
+    counts = set()
+    for path in sorted(folder.iterdir()):
+        match = _SHARD_RE.match(path.name)
+        if match:
+            i, n = int(match.group(1)), int(match.group(2))
+            if i in found:
+                raise NeuralError(
+                    f"shard {i} appears twice in {str(folder)!r} ({found[i].name}, {path.name}); "
+                    "delete one."
+                )
+            found[i] = path
+            counts.add(n)
+    if not found:
+        raise NeuralError(
+            f"directory={str(directory)!r} holds no shard-i-of-n.npy/.npz files; "
+            "run the extraction first."
+        )
+    if len(counts) != 1:
+        raise NeuralError(
+            f"{str(folder)!r} mixes shards of different counts n={sorted(counts)}; "
+            "keep one extraction per folder."
+        )
+    n = counts.pop()
+    missing = sorted(set(range(n)) - set(found))
+    if missing:
+        raise NeuralError(
+            f"{str(folder)!r} misses shards {missing} of {n}; extract them before fitting."
+        )
+    parts, label_parts = [], []
+    for i in range(n):
+        if found[i].suffix == ".npy":
+            parts.append(np.load(found[i]))
+            label_parts.append(None)
+        else:
+            with np.load(found[i]) as z:
+                parts.append(z["latents"])
+                label_parts.append(z["labels"])
+    if len({p.shape[1] for p in parts}) != 1:
+        raise NeuralError(
+            f"the shards in {str(folder)!r} have different widths D; "
+            "they come from different extractions."
+        )
+    has = [lab is not None for lab in label_parts]
+    if any(has) and not all(has):
+        raise NeuralError(
+            f"some shards in {str(folder)!r} have labels and some do not; re-extract them alike."
+        )
+    return np.concatenate(parts), (np.concatenate(label_parts) if all(has) else None)

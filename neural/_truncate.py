@@ -1,0 +1,425 @@
+"""Cut a torch model after any node of its torch.fx graph.
+
+A model is traced once with :mod:`torch.fx` (symbolic tracing). Every
+``call_module``, ``call_function`` and ``call_method`` node is a cut point. Module
+calls are named by their dotted module path, the name users know from
+``model.named_modules()`` (``layer3.1.bn1``); functional operations keep their fx
+name (``relu_5``, ``add_3``). A container module (``layer2``, ``layer3.1``) is
+accepted too and means the node that produced its output.
+
+Cutting rewires the graph output to the chosen node, erases everything after it,
+eliminates the dead code before it (for example a shortcut branch that is only
+consumed after the cut) and deletes the submodules no node uses any more, so the
+truncated module holds exactly the parameters it needs.
+
+A model that fx cannot trace (data-dependent control flow, say) gets an error that
+names the operation that stopped tracing; cuts at module boundaries still work
+through a fallback (a prefix of an ``nn.Sequential``, or a forward hook that stops
+the forward pass at the chosen submodule).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import traceback
+import warnings
+from collections import OrderedDict
+from typing import Any, NamedTuple
+
+import torch
+import torch.fx as fx
+from torch import nn
+from torch.fx.passes.shape_prop import ShapeProp
+
+from neural._errors import NeuralError
+from neural._util import expected_input, shape_error, suggest, torch_message
+
+_CUT_OPS = ("call_module", "call_function", "call_method")
+_TORCH_DIR = os.path.dirname(torch.__file__)
+
+
+class NodeInfo(NamedTuple):
+    """One cut point of a traced model, as listed by :func:`list_nodes`.
+
+    Attributes
+    ----------
+    name : str
+        The name to pass to :func:`truncate`: the module path for module calls
+        (``"layer3.1.bn1"``), the fx name for functions and methods (``"add_3"``).
+    op : {"module", "function", "method"}
+        What the node calls.
+    target : str
+        The module's class name, or the function or method name (``"relu"``).
+    shape : tuple of int or None
+        Output shape for the example input, batch dimension first; ``None`` when
+        the node does not output a single tensor.
+    ends : tuple of str
+        Container modules whose output this node is (``("layer2.1", "layer2")``);
+        their names are accepted by :func:`truncate` as aliases of ``name``.
+    """
+
+    name: str
+    op: str
+    target: str
+    shape: tuple[int, ...] | None
+    ends: tuple[str, ...] = ()
+
+
+class _TraceFailure(Exception):
+    """Internal: tracing failed; ``str()`` says where and why."""
+
+
+class _Tracer(fx.Tracer):
+    """An fx tracer that remembers where it was when tracing failed and what each
+    container module returned (to accept container paths as cut points)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failed_in: str | None = None
+        self.module_outputs: dict[str, fx.Node] = {}
+
+    def call_module(self, m: nn.Module, forward: Any, args: Any, kwargs: Any) -> Any:
+        path = self.path_of_module(m)
+        try:
+            out = super().call_module(m, forward, args, kwargs)
+        except Exception:
+            if self.failed_in is None:  # the innermost module is the one that failed
+                self.failed_in = f"{path} ({type(m).__name__})"
+            raise
+        if isinstance(out, fx.Proxy) and not self.is_leaf_module(m, path):
+            self.module_outputs.setdefault(path, out.node)
+        return out
+
+
+def _trace(model: nn.Module) -> tuple[fx.GraphModule, dict[str, fx.Node]]:
+    """Trace ``model``; return the graph module and the container outputs."""
+    tracer = _Tracer()
+    try:
+        graph = tracer.trace(model)
+    except Exception as exc:
+        frames = [
+            f
+            for f in traceback.extract_tb(exc.__traceback__)
+            if not f.filename.startswith(_TORCH_DIR)
+        ]
+        where = ""
+        if frames:
+            f = frames[-1]
+            where = f" at {os.path.basename(f.filename)}:{f.lineno} `{(f.line or '').strip()}`"
+        inside = (
+            f" inside module {tracer.failed_in}"
+            if tracer.failed_in
+            else " in the top-level forward"
+        )
+        raise _TraceFailure(
+            f"torch.fx could not trace {type(model).__name__}: tracing stopped{inside}{where} "
+            f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
+        ) from exc
+    gm = fx.GraphModule(tracer.root, graph, type(model).__name__)
+    return gm, tracer.module_outputs
+
+
+def _node_names(graph: fx.Graph) -> OrderedDict[str, fx.Node]:
+    """Cut-point names of ``graph`` in execution order (first call of a module gets its path)."""
+    names: OrderedDict[str, fx.Node] = OrderedDict()
+    for node in graph.nodes:
+        if node.op not in _CUT_OPS:
+            continue
+        if node.op == "call_module" and node.target not in names:
+            names[str(node.target)] = node
+        else:  # functional ops, and repeated calls of one module, keep the unique fx name
+            names[node.name] = node
+    return names
+
+
+def _lookup(
+    gm: fx.GraphModule, outputs: dict[str, fx.Node], node: str | NodeInfo
+) -> tuple[str, fx.Node]:
+    """Find the graph node called ``node`` (a cut-point name, fx name or container path)."""
+    name = node.name if isinstance(node, NodeInfo) else node
+    names = _node_names(gm.graph)
+    if isinstance(name, str):
+        if name in names:
+            return name, names[name]
+        if name in outputs and outputs[name].graph is gm.graph:
+            return name, outputs[name]
+        for n in names.values():  # the fx spelling ("layer3_1_bn1") is an accepted alias
+            if n.name == name:
+                return name, n
+    valid = list(names) + [p for p in outputs if p not in names]
+    raise NeuralError(
+        f"node={name!r} is not a node of the traced model. " + suggest(str(name), valid)
+    )
+
+
+def _module_label(gm: fx.GraphModule, node: fx.Node) -> str:
+    if node.op == "call_module":
+        return type(gm.get_submodule(str(node.target))).__name__
+    return getattr(node.target, "__name__", str(node.target))
+
+
+class _ShapeProp(ShapeProp):
+    """ShapeProp that remembers the node it was running when it failed."""
+
+    current: fx.Node | None = None
+
+    def run_node(self, n: fx.Node) -> Any:
+        self.current = n
+        return super().run_node(n)
+
+
+def _states(model: nn.Module) -> list[tuple[nn.Module, bool]]:
+    return [(m, m.training) for m in model.modules()]
+
+
+def _restore(states: list[tuple[nn.Module, bool]]) -> None:
+    for m, training in states:
+        m.training = training
+
+
+def list_nodes(model: nn.Module, example_input: torch.Tensor) -> list[NodeInfo]:
+    """List the cut points of ``model`` in execution order with their output shapes.
+
+    Parameters
+    ----------
+    model : nn.Module
+        Any model that :mod:`torch.fx` can trace; for one it cannot, the module
+        boundaries are listed instead (with a warning that says why).
+    example_input : torch.Tensor of shape (N, ...)
+        A batch the model accepts, e.g. ``torch.zeros(1, 3, 32, 32)``; it runs in
+        eval mode without gradients, and the model's train/eval state is restored.
+
+    Returns
+    -------
+    list of NodeInfo
+        One entry per node: ``name`` (what :func:`truncate` takes), ``op``,
+        ``target``, output ``shape`` and the containers the node ``ends``.
+
+    Raises
+    ------
+    NeuralError
+        If ``example_input`` does not fit the model (the message names the shape the
+        first layer expects).
+    """
+    if not isinstance(example_input, torch.Tensor):
+        raise NeuralError(
+            f"example_input must be a torch.Tensor batch, got {type(example_input).__name__}; "
+            "pass e.g. torch.zeros(1, 3, 32, 32)."
+        )
+    try:
+        gm, outputs = _trace(model)
+    except _TraceFailure as failure:
+        warnings.warn(f"{failure}; listing module boundaries instead.", UserWarning, stacklevel=2)
+        return _list_module_boundaries(model, example_input)
+    states = _states(gm)
+    prop = _ShapeProp(gm)
+    try:
+        gm.eval()
+        with torch.no_grad():
+            prop.propagate(example_input)
+    except RuntimeError as exc:
+        failed = prop.current
+        culprit = (
+            gm.get_submodule(str(failed.target))
+            if failed is not None and failed.op == "call_module"
+            else gm
+        )
+        expected = expected_input(culprit)
+        if failed is not None and culprit is not gm and expected:
+            raise NeuralError(
+                f"example_input of shape {tuple(example_input.shape)} does not fit the model: "
+                f"node {failed.target!r} ({type(culprit).__name__}) expects input of shape "
+                f"{expected}; pass a batch of the shape the model was built for "
+                f"(torch said: {torch_message(exc)})."
+            ) from exc
+        raise shape_error(model, example_input.shape, exc, "example_input") from exc
+    finally:
+        _restore(states)
+    ends: dict[fx.Node, list[str]] = {}
+    for path, n in outputs.items():
+        ends.setdefault(n, []).append(path)
+    infos = []
+    for name, n in _node_names(gm.graph).items():
+        meta = n.meta.get("tensor_meta")
+        shape = tuple(meta.shape) if hasattr(meta, "shape") else None
+        op = n.op.removeprefix("call_")
+        containers = tuple(sorted(ends.get(n, ()), key=len, reverse=True))
+        infos.append(NodeInfo(name, op, _module_label(gm, n), shape, containers))
+    return infos
+
+
+def _list_module_boundaries(model: nn.Module, example_input: torch.Tensor) -> list[NodeInfo]:
+    """The fallback of :func:`list_nodes`: submodule outputs captured by forward hooks."""
+    seen: list[NodeInfo] = []
+    handles = []
+    for path, module in model.named_modules():
+        if not path:
+            continue
+
+        def hook(mod: nn.Module, args: Any, out: Any, path: str = path) -> None:
+            if not any(info.name == path for info in seen):
+                shape = tuple(out.shape) if isinstance(out, torch.Tensor) else None
+                seen.append(NodeInfo(path, "module", type(mod).__name__, shape))
+
+        handles.append(module.register_forward_hook(hook))
+    states = _states(model)
+    try:
+        model.eval()
+        with torch.no_grad():
+            model(example_input)
+    except RuntimeError as exc:
+        raise shape_error(model, example_input.shape, exc, "example_input") from exc
+    finally:
+        _restore(states)
+        for h in handles:
+            h.remove()
+    return seen
+
+
+def truncate(model: nn.Module, node: str | NodeInfo) -> nn.Module:
+    """Return a new module that computes ``model`` up to and including ``node``.
+
+    Parameters
+    ----------
+    model : nn.Module
+        The full network (left unchanged).
+    node : str or NodeInfo
+        A cut point from :func:`list_nodes`: a module path (``"layer3.1.bn1"``), a
+        functional node (``"add_3"``), its fx spelling (``"layer3_1_bn1"``) or a
+        container module (``"layer2"``, meaning its output).
+
+    Returns
+    -------
+    nn.Module
+        A :class:`torch.fx.GraphModule` (a deep copy: it shares no tensors with
+        ``model``) mapping the model's input to the activation at ``node``, e.g.
+        ``(N, C, H, W)``. Modules after the cut and their parameters are gone; the
+        device, dtype and train/eval state of every kept module are those of
+        ``model``.
+
+    Raises
+    ------
+    NeuralError
+        If ``node`` is unknown (the message lists the closest and the valid names),
+        or if the model cannot be traced and ``node`` is not a module boundary (the
+        message names the operation that stopped tracing).
+
+    Warns
+    -----
+    UserWarning
+        When tracing fails and the cut falls back to a module boundary.
+    """
+    try:
+        gm, outputs = _trace(model)
+    except _TraceFailure as failure:
+        return _fallback_cut(model, node, failure)
+    _name, target = _lookup(gm, outputs, node)
+    graph = gm.graph
+    nodes = list(graph.nodes)
+    output = nodes[-1]
+    output.args = (target,)
+    # Erase everything after the cut in reverse order, so every node's users are gone
+    # before it is; eliminate_dead_code alone would keep impure (in-place) nodes.
+    for n in reversed(nodes[nodes.index(target) + 1 : -1]):
+        graph.erase_node(n)
+    graph.eliminate_dead_code()
+    graph.lint()
+    gm.delete_all_unused_submodules()
+    used_attrs = {str(n.target) for n in graph.nodes if n.op == "get_attr"}
+    for attr in [*gm._parameters, *gm._buffers]:  # root-level tensors only reached by erased nodes
+        if attr not in used_attrs:
+            delattr(gm, attr)
+    gm.recompile()
+    gm.training = model.training
+    # The graph module shares its submodules with ``model``; a deep copy of the (now
+    # small) graph module makes the cut independent without copying the dropped tail.
+    return copy.deepcopy(gm)
+
+
+class _HookCut(nn.Module):
+    """Fallback cut: run ``model`` and stop at the output of submodule ``path``.
+
+    Used only for models fx cannot trace; the modules after the cut stay inside
+    (without a trace nothing tells which of them run after ``path``).
+    """
+
+    def __init__(self, model: nn.Module, path: str) -> None:
+        super().__init__()
+        self.model = model
+        self.path = path
+        self.training = model.training
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        captured: list[Any] = []
+
+        def stop(mod: nn.Module, inputs: Any, out: Any) -> None:
+            captured.append(out)
+            raise _StopForward
+
+        handle = self.model.get_submodule(self.path).register_forward_hook(stop)
+        try:
+            self.model(*args, **kwargs)
+        except _StopForward:
+            return captured[0]
+        finally:
+            handle.remove()
+        raise NeuralError(
+            f"The truncated model never reached node={self.path!r}: the module was not "
+            "called in the forward pass; pick a module that the forward pass uses."
+        )
+
+    def extra_repr(self) -> str:
+        return f"stops after {self.path!r}"
+
+
+class _StopForward(Exception):
+    """Internal: raised by the hook of :class:`_HookCut` to end the forward pass."""
+
+
+def _sequential_prefix(seq: nn.Sequential, parts: list[str]) -> nn.Sequential | None:
+    """The prefix of nested Sequentials ending at ``parts``; None if not all Sequential."""
+    kept: OrderedDict[str, nn.Module] = OrderedDict()
+    for key, child in seq.named_children():
+        if key != parts[0]:
+            kept[key] = child
+            continue
+        if len(parts) == 1:
+            kept[key] = child
+        elif isinstance(child, nn.Sequential):
+            inner = _sequential_prefix(child, parts[1:])
+            if inner is None:
+                return None
+            kept[key] = inner
+        else:
+            return None
+        return nn.Sequential(kept)
+    return None
+
+
+def _fallback_cut(model: nn.Module, node: str | NodeInfo, failure: _TraceFailure) -> nn.Module:
+    name = node.name if isinstance(node, NodeInfo) else node
+    modules = [p for p, _ in model.named_modules() if p]
+    if not isinstance(name, str) or name not in modules:
+        raise NeuralError(
+            f"{failure}. Without a trace only cuts at module boundaries are possible, and "
+            f"node={name!r} is not a submodule; make the model traceable or pick a module. "
+            + suggest(str(name), modules)
+        ) from failure
+    if isinstance(model, nn.Sequential):
+        prefix = _sequential_prefix(model, name.split("."))
+        if prefix is not None:
+            warnings.warn(
+                f"{failure}; cut the nn.Sequential after {name!r} instead.",
+                UserWarning,
+                stacklevel=3,
+            )
+            prefix.training = model.training
+            return copy.deepcopy(prefix)
+    warnings.warn(
+        f"{failure}; cutting with a forward hook that stops after {name!r} instead (the "
+        "modules after the cut are kept, since without a trace nothing tells which run later).",
+        UserWarning,
+        stacklevel=3,
+    )
+    return _HookCut(copy.deepcopy(model), name)

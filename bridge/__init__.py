@@ -1,5 +1,6 @@
 """Compile vanishing-ideal generators into torch layers, assemble VI-Net, the ``vinet`` CLI."""
 
 from bridge._errors import BridgeError
+from bridge._layer import PolynomialLayer
 
-__all__ = ["BridgeError"]
+__all__ = ["BridgeError", "PolynomialLayer"]

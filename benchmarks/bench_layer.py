@@ -1,0 +1,142 @@
+"""PolynomialLayer forward throughput against an ``nn.Linear`` on precomputed monomials.
+
+Both sides do the same ``t × p`` multiply-adds per sample; the layer also computes the
+monomials (one gather-multiply per degree level), the ``nn.Linear`` gets them for free.
+The ratio ``layer / linear`` (samples per second) is the cost of evaluating the chain;
+the target is ≥ 0.5 on CPU (issue 6). A ``torch.sparse`` CSR product of the same masked
+coefficients is timed as well, to justify the dense default.
+
+Run ``python benchmarks/bench_layer.py`` (``--quick`` for a short run); prints a table
+and writes ``benchmarks/results/bench_layer.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from algebra import PolynomialSet, all_monomials
+from bridge import PolynomialLayer
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+#: (n variables, max degree, p outputs, coefficient density): VI-Net-like layers
+#: (PCA to 8-32 dims, degree ≤ 3-4, tens to hundreds of generators, sparse supports).
+CONFIGS = [
+    (8, 3, 64, 0.3),
+    (16, 3, 128, 0.1),
+    (16, 3, 512, 0.1),
+    (32, 2, 256, 0.1),
+    (12, 4, 256, 0.05),
+]
+
+
+def _best_rate(fn, arg, batch: int, repeat: int, number: int) -> float:
+    """Samples per second of ``fn(arg)``: the best of ``repeat`` runs of ``number`` calls."""
+    with torch.inference_mode():
+        for _ in range(3):
+            fn(arg)
+        best = float("inf")
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            for _ in range(number):
+                fn(arg)
+            best = min(best, (time.perf_counter() - t0) / number)
+    return batch / best
+
+
+def bench_config(n: int, degree: int, p: int, density: float, batch: int, repeat: int,
+                 number: int, seed: int = 0) -> dict:
+    """Time one layer shape; returns a row of the results table."""
+    rng = np.random.default_rng(seed)
+    terms = all_monomials(n, degree, "deglex")
+    coef = rng.standard_normal((len(terms), p)) * (rng.random((len(terms), p)) < density)
+    coef[-1] = 1.0
+    layer = PolynomialLayer.from_polynomials(PolynomialSet(terms, coef)).eval()
+    t = layer.n_terms
+    z = torch.rand(batch, n)
+    with torch.inference_mode():
+        mu = torch.cat([torch.ones(1, batch), layer.monomials(z)]).t().contiguous()
+    linear = torch.nn.Linear(t, p, bias=False).eval()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "sparse CSR support is in beta"
+        sparse_w = layer.weight.detach()[1:].t().contiguous().to_sparse_csr()
+    bias = layer.weight.detach()[0][:, None]
+
+    def sparse_forward(x: torch.Tensor) -> torch.Tensor:
+        return torch.addmm(bias, sparse_w, layer.monomials(x)).t().abs()
+
+    rates = {}
+    # Interleave the contenders so load changes on a shared machine hit all of them.
+    for _ in range(2):
+        for name, fn, arg in (
+            ("layer", layer, z),
+            ("linear", linear, mu),
+            ("sparse", sparse_forward, z),
+        ):
+            rates[name] = max(rates.get(name, 0.0), _best_rate(fn, arg, batch, repeat, number))
+    return {
+        "n_vars": n,
+        "max_degree": degree,
+        "n_terms": t,
+        "n_out": p,
+        "density": density,
+        "batch": batch,
+        "layer_samples_per_s": rates["layer"],
+        "linear_samples_per_s": rates["linear"],
+        "sparse_samples_per_s": rates["sparse"],
+        "ratio_layer_over_linear": rates["layer"] / rates["linear"],
+        "ratio_sparse_over_dense": rates["sparse"] / rates["layer"],
+    }
+
+
+def main(argv: list[str] | None = None) -> dict:
+    """Run the benchmark, print the table and write the JSON; returns the results."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats, two shapes")
+    parser.add_argument("--batch", type=int, default=256)
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument("--out", type=Path, default=RESULTS / "bench_layer.json")
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    configs = CONFIGS[:2] if args.quick else CONFIGS
+    repeat, number = (3, 5) if args.quick else (7, 20)
+    rows = [bench_config(*c, batch=args.batch, repeat=repeat, number=number) for c in configs]
+    header = f"{'n':>3} {'deg':>3} {'terms':>6} {'out':>5} {'dens':>5} " \
+             f"{'layer/s':>10} {'linear/s':>10} {'sparse/s':>10} {'ratio':>6}"
+    print("PolynomialLayer forward vs nn.Linear on precomputed monomials "
+          f"(batch {args.batch}, {torch.get_num_threads()} threads, samples/s)")
+    print(header)
+    for r in rows:
+        print(f"{r['n_vars']:>3} {r['max_degree']:>3} {r['n_terms']:>6} {r['n_out']:>5} "
+              f"{r['density']:>5.2f} {r['layer_samples_per_s']:>10.0f} "
+              f"{r['linear_samples_per_s']:>10.0f} {r['sparse_samples_per_s']:>10.0f} "
+              f"{r['ratio_layer_over_linear']:>6.2f}")
+    ratios = [r["ratio_layer_over_linear"] for r in rows]
+    print(f"min ratio layer/linear = {min(ratios):.2f} (target >= 0.5); "
+          f"median sparse/dense = {np.median([r['ratio_sparse_over_dense'] for r in rows]):.2f}")
+    result = {
+        "benchmark": "bench_layer",
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "machine": platform.processor() or platform.machine(),
+        "rows": rows,
+        "min_ratio_layer_over_linear": min(ratios),
+        "target_ratio": 0.5,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2))
+    print(f"wrote {args.out}")
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,497 @@
+"""``PolynomialLayer``: a set of polynomials compiled into one torch module.
+
+The layer evaluates ``z ↦ |C·μ(z)|`` where ``μ(z)`` is the vector of monomials of an
+order ideal and ``C`` the coefficient matrix, exactly the representation of
+:class:`algebra.PolynomialSet` (``terms``, ``coef`` and the ``(parent, var)`` chain).
+This is the polynomial layer of VI-Net (Pelleriti, Zimmer, Wirth, Pokutta, ICML 2025,
+arXiv 2502.15051, Sec. 3): each output is the absolute value of one generator of a
+class's approximate vanishing ideal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from algebra import (
+    PolynomialSet,
+    get_term_order,
+    is_order_ideal,
+    monomial_chain,
+    total_degree,
+)
+from bridge._errors import BridgeError
+
+__all__ = ["PolynomialLayer"]
+
+#: The term order of a layer's internal monomial list. Degree-compatible, so the
+#: monomials of each degree form one contiguous slice (one level of the chain).
+_LAYER_ORDER = "deglex"
+
+
+def _as_terms(terms: Any) -> np.ndarray:
+    """Validate an exponent matrix and return it as a C-contiguous int64 array."""
+    E = np.asarray(terms.detach().cpu() if isinstance(terms, torch.Tensor) else terms)
+    if E.ndim != 2 or E.shape[0] == 0 or E.shape[1] == 0:
+        raise BridgeError(
+            f"terms must be a non-empty 2-D exponent matrix of shape (n_terms, n_vars), "
+            f"got shape {E.shape}; pass one row of non-negative integer exponents per monomial."
+        )
+    if not np.issubdtype(E.dtype, np.integer):
+        if not np.all(np.isfinite(E)) or np.any(E != np.round(E)):
+            raise BridgeError(
+                "terms must hold integer exponents, got non-integer values; pass an int array."
+            )
+    E = np.ascontiguousarray(E, dtype=np.int64)
+    if E.min() < 0:
+        raise BridgeError(
+            f"terms must hold non-negative exponents, got {int(E.min())}; "
+            "negative powers are not monomials."
+        )
+    if np.unique(E, axis=0).shape[0] != E.shape[0]:
+        raise BridgeError("terms has repeated rows; pass each monomial once.")
+    return E
+
+
+def _row_lookup(rows: np.ndarray, queries: np.ndarray) -> np.ndarray:
+    """Index of each query row in ``rows`` (rows are distinct; queries must be present)."""
+    where = {tuple(r): i for i, r in enumerate(rows.tolist())}
+    return np.fromiter((where[tuple(q)] for q in queries.tolist()), np.int64, len(queries))
+
+
+class PolynomialLayer(nn.Module):
+    r"""Evaluate ``p`` polynomials over a shared order ideal of ``t`` monomials.
+
+    ``forward(z) = |μ(z) @ (coef * mask)|`` (or without the absolute value), where
+    ``μ(z)`` holds the ``t`` monomials of :attr:`terms`. Monomials are computed along
+    the chain ``μ_i = μ_{parent[i]} · z_{var[i]}`` one degree level at a time: a
+    single vectorised gather-multiply per degree, never a Python loop per monomial.
+
+    Parameters
+    ----------
+    terms : array_like of int, shape (t, n)
+        Exponent vectors of the monomials. Must be an order ideal (closed under
+        division, so it contains the constant term); any order of rows. They are
+        stored sorted in degree-lexicographic order.
+    out_features : int
+        Number of polynomials ``p`` (outputs).
+    mask : array_like of bool, shape (t, p), optional
+        Fixed sparsity pattern of the coefficients, rows aligned with ``terms`` as
+        given. Entries outside the mask stay zero during training. Default: dense.
+    absolute : bool, default=True
+        Return ``|C·μ(z)|`` (the VI-Net feature map); ``False`` returns the signed values.
+    labels : array_like of int, shape (p,), optional
+        The class that owns each polynomial (``-1`` when none), kept as a buffer.
+    device, dtype
+        Factory keyword arguments for the coefficient parameter, as in
+        :class:`torch.nn.Linear`.
+
+    Attributes
+    ----------
+    coef : torch.nn.Parameter of shape (t, p)
+        Coefficients (rows aligned with :attr:`terms`); masked entries are ignored.
+    terms : torch.Tensor of int64, shape (t, n)
+        The monomials, sorted in degree-lexicographic order (buffer).
+    parent, var : torch.Tensor of int64, shape (t,)
+        The monomial chain ``terms[i] = terms[parent[i]] + e_{var[i]}``; ``-1`` for the
+        constant term (buffers).
+    mask : torch.Tensor of bool, shape (t, p)
+        The fixed sparsity pattern (buffer).
+    labels : torch.Tensor of int64, shape (p,)
+        Owning class of each output (buffer).
+
+    Notes
+    -----
+    Input ``(..., n)``, output ``(..., p)``. Build one from fitted generators with
+    :meth:`from_polynomials` or from sympy expressions with :meth:`from_sympy`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> layer = PolynomialLayer([[0, 0], [1, 0], [0, 1], [2, 0]], 3)
+    >>> layer(torch.rand(5, 2)).shape
+    torch.Size([5, 3])
+    """
+
+    in_features: int
+    out_features: int
+    n_terms: int
+    absolute: bool
+    coef: nn.Parameter
+    terms: torch.Tensor
+    parent: torch.Tensor
+    var: torch.Tensor
+    mask: torch.Tensor
+    labels: torch.Tensor
+
+    def __init__(
+        self,
+        terms: Any,
+        out_features: int,
+        mask: Any = None,
+        *,
+        absolute: bool = True,
+        labels: Any = None,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        super().__init__()
+        E = _as_terms(terms)
+        if not is_order_ideal(E):
+            raise BridgeError(
+                "terms is not an order ideal: some divisor of a monomial is missing, so the "
+                "monomial chain cannot be built; close it with "
+                "algebra.order_ideal_closure(terms) or build the layer with "
+                "PolynomialLayer.from_polynomials, which closes it for you."
+            )
+        if int(out_features) != out_features or out_features < 1:
+            raise BridgeError(
+                f"out_features must be a positive integer, got {out_features!r}; pass the "
+                "number of polynomials."
+            )
+        out_features = int(out_features)
+        # Sort once into degree levels; `perm` maps stored rows back to the rows given.
+        perm = get_term_order(_LAYER_ORDER).argsort(E)
+        E = E[perm]
+        if mask is None:
+            M = np.ones((E.shape[0], out_features), dtype=bool)
+        else:
+            M = np.asarray(mask.detach().cpu() if isinstance(mask, torch.Tensor) else mask)
+            if M.shape != (E.shape[0], out_features):
+                raise BridgeError(
+                    f"mask must have shape (n_terms, out_features) = "
+                    f"{(E.shape[0], out_features)}, got {M.shape}; pass one row per term."
+                )
+            M = M.astype(bool)[perm]
+        if labels is None:
+            lab = np.full(out_features, -1, dtype=np.int64)
+        else:
+            lab = np.asarray(labels, dtype=np.int64).reshape(-1)
+            if lab.shape != (out_features,):
+                raise BridgeError(
+                    f"labels must have one entry per output ({out_features}), got "
+                    f"{lab.shape[0]}; pass the owning class of each polynomial."
+                )
+        parent, var = monomial_chain(E)
+
+        self.in_features = int(E.shape[1])
+        self.out_features = out_features
+        self.n_terms = int(E.shape[0])
+        self.absolute = bool(absolute)
+        factory = {"device": device, "dtype": dtype}
+        self.coef = nn.Parameter(torch.empty((self.n_terms, out_features), **factory))
+        self.register_buffer("terms", torch.as_tensor(E, device=device))
+        self.register_buffer("parent", torch.as_tensor(parent, device=device))
+        self.register_buffer("var", torch.as_tensor(var, device=device))
+        self.register_buffer("mask", torch.as_tensor(M, device=device))
+        self.register_buffer("labels", torch.as_tensor(lab, device=device))
+        self._build_levels()
+        self.register_load_state_dict_post_hook(PolynomialLayer._after_load)
+        self.reset_parameters()
+
+    # -- structure ----------------------------------------------------------------------
+
+    def _build_levels(self) -> None:
+        """Derive the per-degree index buffers from :attr:`terms`, :attr:`parent`, :attr:`var`.
+
+        Level ``d`` holds the monomials of degree ``d``; each has its parent in level
+        ``d - 1``, so ``level_d = level_{d-1}[parent_local] * z[var]`` is one gather and
+        one multiply. Level 0 is the constant, folded into a bias in :meth:`forward`.
+        The buffers are not persistent: they are recomputed after ``load_state_dict``.
+        """
+        E = self.terms.cpu().numpy()
+        deg = total_degree(E)
+        if E.shape[0] == 0 or deg[0] != 0:
+            raise BridgeError("terms must contain the constant monomial (all exponents zero).")
+        self.max_degree = int(deg.max())
+        offsets = np.searchsorted(deg, np.arange(self.max_degree + 2))
+        # Rows of level d in the (t - 1, m) monomial matrix (constant excluded):
+        # [_level_bounds[d - 1], _level_bounds[d]).
+        self._level_bounds = [int(o) - 1 for o in offsets[1:]]
+        parent = self.parent.cpu().numpy()
+        var = self.var.cpu().numpy()
+        device = self.terms.device
+        for d in range(1, self.max_degree + 1):
+            lo, hi = int(offsets[d]), int(offsets[d + 1])
+            local = parent[lo:hi] - int(offsets[d - 1])
+            self.register_buffer(
+                f"_level{d}_parent", torch.as_tensor(local, device=device), persistent=False
+            )
+            self.register_buffer(
+                f"_level{d}_var", torch.as_tensor(var[lo:hi], device=device), persistent=False
+            )
+
+    @staticmethod
+    def _after_load(module: nn.Module, incompatible_keys: Any) -> None:
+        # A loaded state dict may carry a different chain of the same size.
+        assert isinstance(module, PolynomialLayer)
+        module._build_levels()
+
+    def reset_parameters(self) -> None:
+        """Draw random coefficients inside the mask (zero outside it).
+
+        Uniform in ``±1/sqrt(k)`` with ``k`` the number of unmasked coefficients of the
+        output, the fan-in rule of :meth:`torch.nn.Linear.reset_parameters`. Layers
+        compiled from polynomials overwrite these with the fitted coefficients.
+        """
+        fan_in = self.mask.sum(dim=0).clamp(min=1).to(self.coef.dtype)
+        with torch.no_grad():
+            nn.init.uniform_(self.coef, -1.0, 1.0)
+            self.coef.mul_(self.mask / fan_in.sqrt())
+
+    @property
+    def weight(self) -> torch.Tensor:
+        """The effective coefficient matrix ``coef * mask``, shape (t, p)."""
+        return self.coef * self.mask
+
+    @property
+    def degrees(self) -> torch.Tensor:
+        """Total degree of each output polynomial, shape (p,) (``0`` for an all-zero column)."""
+        deg = self.terms.sum(dim=1)
+        nonzero = (self.weight != 0).detach()
+        return torch.where(nonzero, deg[:, None], torch.zeros_like(deg)[:, None]).amax(dim=0)
+
+    def extra_repr(self) -> str:
+        nnz = int(self.mask.sum())
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"n_terms={self.n_terms}, max_degree={self.max_degree}, "
+            f"nnz={nnz}/{self.n_terms * self.out_features}, absolute={self.absolute}"
+        )
+
+    # -- evaluation ---------------------------------------------------------------------
+
+    def monomials(self, z: torch.Tensor) -> torch.Tensor:
+        """The non-constant monomials ``μ(z)[1:]``, in the layer's term order.
+
+        Parameters
+        ----------
+        z : torch.Tensor of shape (m, n)
+
+        Returns
+        -------
+        torch.Tensor of shape (t - 1, m)
+            Transposed (one row per monomial): gathering whole rows is contiguous and
+            several times faster than gathering columns of an ``(m, t)`` matrix.
+        """
+        zt = z.t().contiguous()
+        # In-place writes are invisible to autograd and to torch.compile's tracing, so
+        # the buffered path serves plain eager evaluation only.
+        needs_graph = torch.is_grad_enabled() and z.requires_grad
+        if not needs_graph and not torch.compiler.is_compiling():
+            return self._monomials_into(zt)
+        levels = []
+        prev = zt
+        for d in range(1, self.max_degree + 1):
+            x = zt.index_select(0, getattr(self, f"_level{d}_var"))
+            # Degree-1 parents are all the constant 1: skip the multiply.
+            prev = x if d == 1 else prev.index_select(0, getattr(self, f"_level{d}_parent")) * x
+            levels.append(prev)
+        return torch.cat(levels, dim=0)
+
+    def _monomials_into(self, zt: torch.Tensor) -> torch.Tensor:
+        """:meth:`monomials` without autograd: every level written into one buffer.
+
+        One allocation instead of two temporaries per level plus the concatenation;
+        large CPU allocations are fresh pages each time, so this roughly halves the
+        cost of the monomials at inference (``benchmarks/bench_layer.py``).
+        """
+        out = zt.new_empty((self.n_terms - 1, zt.shape[1]))
+        bounds = self._level_bounds
+        for d in range(1, self.max_degree + 1):
+            rows = out[bounds[d - 1] : bounds[d]]
+            var = getattr(self, f"_level{d}_var")
+            if d == 1:
+                torch.index_select(zt, 0, var, out=rows)
+            else:
+                prev = out[bounds[d - 2] : bounds[d - 1]]
+                torch.index_select(prev, 0, getattr(self, f"_level{d}_parent"), out=rows)
+                rows.mul_(zt.index_select(0, var))
+        return out
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """Evaluate the polynomials.
+
+        Parameters
+        ----------
+        z : torch.Tensor of shape (..., n)
+
+        Returns
+        -------
+        torch.Tensor of shape (..., p)
+            ``|C·μ(z)|``, or ``C·μ(z)`` when ``absolute=False``.
+        """
+        lead = z.shape[:-1]
+        z2 = z.reshape(-1, self.in_features)
+        w = self.coef * self.mask
+        if self.max_degree == 0:
+            out = w[0].expand(z2.shape[0], self.out_features)
+        else:
+            # The constant monomial (row 0) is a bias; the rest is one dense matmul.
+            out = torch.addmm(w[0], self.monomials(z2).t(), w[1:])
+        if self.absolute:
+            out = out.abs()
+        return out.reshape(*lead, self.out_features)
+
+    # -- conversion ---------------------------------------------------------------------
+
+    @classmethod
+    def from_polynomials(
+        cls,
+        polys: PolynomialSet,
+        *,
+        absolute: bool = True,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> PolynomialLayer:
+        """Compile an :class:`algebra.PolynomialSet` into a layer.
+
+        Parameters
+        ----------
+        polys : algebra.PolynomialSet
+            ``p`` polynomials in ``n`` variables over ``t`` terms (float or exact
+            coefficients; exact ones are rounded to the layer's dtype).
+        absolute : bool, default=True
+        device, dtype
+            Factory keyword arguments.
+
+        Returns
+        -------
+        PolynomialLayer
+            ``n`` inputs, ``p`` outputs, over the terms of ``polys`` (an order ideal).
+            The mask is the non-zero pattern of ``polys.coef``, so fine-tuning keeps
+            each polynomial's support. Integer ``polys.labels`` become :attr:`labels`.
+        """
+        if not isinstance(polys, PolynomialSet):
+            raise BridgeError(
+                f"polys must be an algebra.PolynomialSet, got {type(polys).__name__}; use "
+                "PolynomialLayer.from_sympy for sympy expressions."
+            )
+        if len(polys) == 0:
+            raise BridgeError(
+                "polys holds no polynomials, so the layer would have no outputs; fit with a "
+                "larger psi or keep more generators when pruning."
+            )
+        # A PolynomialSet's terms are already a sorted order ideal (docs/design.md).
+        E = np.asarray(polys.terms, dtype=np.int64)
+        C = np.asarray(polys.coef, dtype=np.float64)
+        labels = polys.labels
+        if labels is not None and not np.issubdtype(np.asarray(labels).dtype, np.integer):
+            labels = None  # string class names have no place in an int64 buffer
+        layer = cls(
+            E,
+            C.shape[1],
+            mask=C != 0,
+            absolute=absolute,
+            labels=labels,
+            device=device,
+            dtype=dtype,
+        )
+        layer.set_coefficients(E, C)
+        return layer
+
+    @classmethod
+    def from_sympy(
+        cls,
+        exprs: Sequence[Any],
+        gens: Sequence[Any],
+        *,
+        absolute: bool = True,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> PolynomialLayer:
+        """Compile sympy polynomial expressions into a layer.
+
+        Parameters
+        ----------
+        exprs : sequence of sympy expressions, length p
+            Polynomials in ``gens`` (any sympy expression that expands to one).
+        gens : sequence of sympy symbols, length n
+            The variables, in the order of the layer's input columns.
+        absolute : bool, default=True
+        device, dtype
+            Factory keyword arguments.
+
+        Returns
+        -------
+        PolynomialLayer
+            ``n`` inputs, ``p`` outputs; see :meth:`from_polynomials`.
+        """
+        polys = PolynomialSet.from_sympy(list(exprs), list(gens))
+        return cls.from_polynomials(polys, absolute=absolute, device=device, dtype=dtype)
+
+    def set_coefficients(self, terms: Any, coef: Any) -> None:
+        """Overwrite the coefficients, rows given for the monomials ``terms``.
+
+        Parameters
+        ----------
+        terms : array_like of int, shape (s, n)
+            A subset of the layer's monomials, any order.
+        coef : array_like of float, shape (s, p)
+            Their coefficients; monomials not listed get zero.
+        """
+        E = _as_terms(terms)
+        C = np.asarray(coef, dtype=np.float64)
+        if C.shape != (E.shape[0], self.out_features):
+            raise BridgeError(
+                f"coef must have shape {(E.shape[0], self.out_features)} (one row per term, "
+                f"one column per output), got {C.shape}."
+            )
+        mine = self.terms.cpu().numpy()
+        known = {tuple(r) for r in mine.tolist()}
+        missing = [r for r in E.tolist() if tuple(r) not in known]
+        if missing:
+            raise BridgeError(
+                f"terms contains {missing[0]}, which is not a monomial of this layer; build a "
+                "new layer with PolynomialLayer.from_polynomials."
+            )
+        full = np.zeros((self.n_terms, self.out_features))
+        full[_row_lookup(mine, E)] = C
+        with torch.no_grad():
+            self.coef.copy_(torch.as_tensor(full, dtype=self.coef.dtype))
+
+    def to_polynomials(self) -> PolynomialSet:
+        """The layer's current polynomials as an :class:`algebra.PolynomialSet`.
+
+        Returns
+        -------
+        algebra.PolynomialSet
+            ``p`` polynomials over the layer's ``t`` terms (deglex), float64
+            coefficients ``coef * mask``, and the layer's ``labels``.
+        """
+        labels = self.labels.cpu().numpy()
+        return PolynomialSet(
+            self.terms.cpu().numpy(),
+            self.weight.detach().cpu().double().numpy(),
+            order=_LAYER_ORDER,
+            labels=None if np.all(labels < 0) else labels,
+        )
+
+    def feature_scale_(self, z: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
+        """Rescale each polynomial so its output has unit root-mean-square on ``z``.
+
+        ``|c·g| = c·|g|`` for ``c > 0``, so this changes no zero set; it puts the
+        outputs of generators with very different magnitudes on one scale before a
+        linear head is trained on them.
+
+        Parameters
+        ----------
+        z : torch.Tensor of shape (m, n)
+        eps : float, default=1e-12
+            Outputs with a smaller RMS are left unscaled.
+
+        Returns
+        -------
+        torch.Tensor of shape (p,)
+            The factors applied.
+        """
+        with torch.no_grad():
+            rms = self(z).pow(2).mean(dim=0).sqrt()
+            scale = torch.where(rms > eps, 1.0 / rms.clamp(min=eps), torch.ones_like(rms))
+            self.coef.mul_(scale)
+        return scale
+

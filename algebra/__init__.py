@@ -6,6 +6,8 @@ coefficient matrix, which evaluates with one multiply per monomial, prints as sy
 and compiles to torch (in :mod:`bridge`).
 """
 
+from algebra._abm import fit_abm
+from algebra._approx import default_tau, fit_vanishing_ideal
 from algebra._errors import AlgebraError
 from algebra._monomials import (
     all_monomials,
@@ -17,6 +19,7 @@ from algebra._monomials import (
     order_ideal_closure,
     total_degree,
 )
+from algebra._oavi import fit_oavi
 from algebra._orders import (
     PERMUTATIONS,
     TERM_ORDERS,
@@ -31,6 +34,7 @@ from algebra._orders import (
     variable_permutation,
 )
 from algebra._polyset import PolynomialSet
+from algebra._vca import fit_vca
 from algebra._version import __version__
 
 __all__ = [
@@ -42,10 +46,15 @@ __all__ = [
     "__version__",
     "all_monomials",
     "border",
+    "default_tau",
     "deglex",
     "degrevlex",
     "divides",
     "evaluate_monomials",
+    "fit_abm",
+    "fit_oavi",
+    "fit_vanishing_ideal",
+    "fit_vca",
     "get_term_order",
     "grevlex",
     "grlex",

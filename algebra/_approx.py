@@ -1,0 +1,348 @@
+"""The degree-by-degree border loop shared by OAVI and ABM, on the Gram form.
+
+Both algorithms grow an order ideal ``O`` (starting from ``{1}``) degree by degree
+(OAVI: Alg. 1 in Wirth & Pokutta 2022; ABM: Limbeck 2013, after Heldt, Kreuzer,
+Pokutta & Poulisse 2009).  At degree ``d`` the candidate terms are the border terms
+``u = x_v · o`` (``o ∈ O`` of degree ``d − 1``) in increasing term order; for each, a
+*decider* fits ``u`` against the current ``O`` on the data: if the fit vanishes
+(mean of ``g(x)²`` at most ``ψ``) the polynomial is a generator with leading term
+``u``, otherwise ``u`` joins ``O``.  The loop stops after a degree adds no term to
+``O`` (or at ``max_degree``).
+
+Border styles: ``"gb"`` considers only the border terms all of whose divisors lie in
+``O`` (the OAVI candidates, which skip every multiple of an earlier leading term and
+give a Gröbner-like generating set); ``"bb"`` also fits the other border terms
+against ``O``, for a border-basis-like set, and keeps those that vanish (they can never
+join ``O``, which must stay closed under division).
+
+Data never enters the deciders: for every degree the loop accumulates the Gram
+products ``[A_O, A_B]ᵀ A_B / m`` of the new border columns over row chunks (the
+monomials of a chunk come from one multiply per term along the ``(parent, var)``
+chain, the products from one BLAS call), so memory is bounded by the chunk and the
+decisions cost nothing per sample.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import numpy as np
+
+from algebra._errors import AlgebraError
+from algebra._monomials import chain_into, default_chunk_rows
+from algebra._orders import TermOrder, get_term_order
+from algebra._polyset import PolynomialSet
+from algebra._validation import check_points, check_positive_int
+
+__all__ = [
+    "BORDERS",
+    "METHODS",
+    "Decision",
+    "border_loop",
+    "default_tau",
+    "fit_vanishing_ideal",
+    "prepare_data",
+]
+
+#: Border styles of the loop.
+BORDERS: tuple[str, ...] = ("gb", "bb")
+#: Method names accepted by :func:`fit_vanishing_ideal`.
+METHODS: tuple[str, ...] = ("oavi", "abm", "vca")
+
+
+def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
+    """Return ``value`` if it is one of ``choices``, else raise a full-sentence error."""
+    if not isinstance(value, str) or value not in choices:
+        raise AlgebraError(
+            f"Parameter {name}={value!r} is not supported; use one of "
+            f"{', '.join(repr(c) for c in choices)}."
+        )
+    return value
+
+
+def check_psi(psi: Any) -> float:
+    """Validate the vanishing tolerance ψ > 0 (mean of ``g(x)²`` over the samples)."""
+    if isinstance(psi, bool) or not isinstance(psi, (int, float, np.number)) or not (
+        np.isfinite(psi) and psi > 0
+    ):
+        raise AlgebraError(
+            f"Parameter psi={psi!r} must be a finite number > 0 (the largest mean "
+            f"squared value of a generator on the data), e.g. psi=0.005."
+        )
+    return float(psi)
+
+
+def default_tau(psi: float) -> float:
+    """The OAVI ℓ1 bound ``τ = (3/2)^D`` with ``D = ⌈−log ψ / log 4⌉``.
+
+    With data in ``[−1, 1]^n``, ``τ ≥ (3/2)^D`` guarantees that OAVI terminates by
+    degree ``D`` (Wirth & Pokutta 2022, Thm. 4.3, via ``(x² − x)``-type generators).
+
+    Parameters
+    ----------
+    psi : float
+        The vanishing tolerance, ``> 0``.
+
+    Returns
+    -------
+    float
+        ``τ ≥ 1.5``.
+    """
+    D = max(1, math.ceil(-math.log(psi) / math.log(4)))
+    return 1.5**D
+
+
+def prepare_data(
+    X: Any, max_samples: int | None, random_state: Any, name: str = "X"
+) -> np.ndarray:
+    """Validate the data and draw the stochastic subsample of ``max_samples`` rows.
+
+    Parameters
+    ----------
+    X : array_like of shape (m, n)
+        Finite real data (float32 and int are converted to float64).
+    max_samples : int or None
+        Fit on at most this many rows drawn without replacement; ``None`` uses all.
+    random_state : None, int or numpy Generator
+        Seed of the subsample.
+
+    Returns
+    -------
+    ndarray of shape (min(m, max_samples), n), float64, C-contiguous
+    """
+    X = check_points(X, name=name)
+    if X.shape[0] < 2:
+        raise AlgebraError(
+            f"{name} has {X.shape[0]} sample; fitting a vanishing ideal needs at least 2 "
+            f"samples (one point is cut out by every linear polynomial through it)."
+        )
+    if max_samples is not None:
+        max_samples = check_positive_int(max_samples, "max_samples", minimum=2)
+        if X.shape[0] > max_samples:
+            rng = np.random.default_rng(random_state)
+            rows = np.sort(rng.choice(X.shape[0], size=max_samples, replace=False))
+            X = np.ascontiguousarray(X[rows])
+    return X
+
+
+class Decision(Protocol):
+    """What a method plugs into :func:`border_loop`.
+
+    ``decide(G, c, d)`` gets the Gram form of one border term ``u`` against the current
+    ``O`` (``G = A_OᵀA_O/m`` of shape (k, k), ``c = A_Oᵀu/m``, ``d = uᵀu/m``) and
+    returns ``None`` when ``u + span(O)`` does not vanish, else ``(coef_O, coef_u,
+    mse)``.  ``join(c, d)`` is called when ``u`` joins ``O`` (for IHB's inverse).
+    """
+
+    def decide(
+        self, G: np.ndarray, c: np.ndarray, d: float
+    ) -> tuple[np.ndarray, float, float] | None: ...
+
+    def join(self, c: np.ndarray, d: float) -> None: ...
+
+
+def _eval_gram_block(
+    X: np.ndarray, parent: np.ndarray, var: np.ndarray, k: int, chunk_rows: int
+) -> np.ndarray:
+    """``A_Bᵀ [A_O, A_B] / m`` for the chain of ``O`` (first ``k``) then ``B``.
+
+    The monomials of a chunk of rows are evaluated along the chain (one multiply per
+    term) and the products with the new columns accumulate with one BLAS ``gemm`` per
+    chunk, so peak memory is one chunk of monomials whatever ``m``.
+    """
+    m = X.shape[0]
+    t = parent.shape[0]
+    acc = np.zeros((t - k, t))
+    buf = np.empty((min(chunk_rows, m), t))
+    for start in range(0, m, chunk_rows):
+        stop = min(start + chunk_rows, m)
+        mu = buf[: stop - start]
+        chain_into(X[start:stop], parent, var, mu)
+        acc += mu[:, k:].T @ mu
+    return acc / m
+
+
+def border_loop(
+    X: np.ndarray,
+    decision: Decision,
+    *,
+    order: TermOrder,
+    border: str,
+    max_degree: int | None,
+    max_terms: int,
+    chunk_size: int | None = None,
+    on_degree: Callable[[int, int, int], None] | None = None,
+) -> PolynomialSet:
+    """Run the OAVI / ABM loop (Alg. 1 in Wirth & Pokutta 2022) on validated data.
+
+    Parameters
+    ----------
+    X : ndarray of shape (m, n), float64, C-contiguous
+        The (validated, possibly subsampled) data.
+    decision : Decision
+        The method's decider (OAVI oracle or ABM eigenvector).
+    order : TermOrder
+        A degree-compatible term order.
+    border : {"gb", "bb"}
+        Border style (module docstring).
+    max_degree : int or None
+        Largest degree of a border term; ``None`` runs until a degree adds nothing
+        to ``O``.
+    max_terms : int
+        Largest ``|O| + |border of the degree|`` allowed; exceeding it raises.
+    chunk_size : int, optional
+        Rows per chunk of the Gram accumulation (default: about 32 MiB of monomials).
+    on_degree : callable, optional
+        ``on_degree(d, n_generators, n_order_ideal)`` after each degree (progress).
+
+    Returns
+    -------
+    PolynomialSet
+        The generators (leading term = their border term), with ``mse`` (on ``X``)
+        and ``order_ideal``.
+    """
+    n = X.shape[1]
+    eye = np.eye(n, dtype=np.int64)
+    O_exps = [np.zeros(n, dtype=np.int64)]
+    O_index: dict[bytes, int] = {O_exps[0].tobytes(): 0}
+    O_parent = [-1]
+    O_var = [-1]
+    O_deg = [0]
+    G_O = np.ones((1, 1))  # mean of 1·1
+    gen_lead: list[np.ndarray] = []
+    gen_coef: list[np.ndarray] = []
+    gen_mse: list[float] = []
+    degree = 0
+    while max_degree is None or degree < max_degree:
+        degree += 1
+        base = [i for i, dg in enumerate(O_deg) if dg == degree - 1]
+        cand: dict[bytes, tuple[np.ndarray, int, int]] = {}
+        for i in base:
+            for v in range(n):
+                u = O_exps[i] + eye[v]
+                key = u.tobytes()
+                if key not in O_index and key not in cand:
+                    cand[key] = (u, i, v)
+        if not cand:
+            break
+        exps = np.array([c[0] for c in cand.values()])
+        # An OAVI candidate has every divisor one degree lower in O (so O stays an
+        # order ideal when it joins); the rest are multiples of leading terms.
+        is_cand = np.array(
+            [
+                all((u - eye[w]).tobytes() in O_index for w in np.flatnonzero(u))
+                for u in exps
+            ]
+        )
+        if border == "gb":
+            exps, is_cand = exps[is_cand], is_cand[is_cand]
+        perm = order.argsort(exps)
+        exps, is_cand = exps[perm], is_cand[perm]
+        k = len(O_exps)
+        if k + exps.shape[0] > max_terms:
+            raise AlgebraError(
+                f"Degree {degree} needs {k + exps.shape[0]} terms (|O| = {k} plus "
+                f"{exps.shape[0]} border terms), more than max_terms={max_terms}; raise "
+                f"psi, lower max_degree, or raise max_terms if the memory and time of a "
+                f"{k + exps.shape[0]}-column Gram matrix are acceptable."
+            )
+        info = [cand[u.tobytes()] for u in exps]
+        parent = np.array(O_parent + [i for _, i, _ in info], dtype=np.int64)
+        var = np.array(O_var + [v for _, _, v in info], dtype=np.int64)
+        chunk_rows = default_chunk_rows(8 * parent.shape[0], chunk_size)
+        cross = _eval_gram_block(X, parent, var, k, chunk_rows)
+        t = parent.shape[0]
+        Gd = np.empty((t, t))
+        Gd[:k, :k] = G_O
+        Gd[k:, :] = cross
+        Gd[:k, k:] = cross[:, :k].T
+        cols = list(range(k))
+        joined = 0
+        for j in range(exps.shape[0]):
+            u_col = k + j
+            idx = np.asarray(cols)
+            c = Gd[idx, u_col]
+            d = float(Gd[u_col, u_col])
+            result = decision.decide(Gd[np.ix_(idx, idx)], c, d)
+            if result is not None:
+                coef_O, coef_u, mse = result
+                full = np.zeros(len(cols) + 1)
+                full[:-1] = coef_O
+                full[-1] = coef_u
+                gen_lead.append(exps[j])
+                gen_coef.append(full)
+                gen_mse.append(mse)
+            elif is_cand[j]:
+                decision.join(c, d)
+                cols.append(u_col)
+                O_index[exps[j].tobytes()] = len(O_exps)
+                O_exps.append(exps[j])
+                O_parent.append(info[j][1])
+                O_var.append(info[j][2])
+                O_deg.append(degree)
+                joined += 1
+        G_O = Gd[np.ix_(cols, cols)]
+        if on_degree is not None:
+            on_degree(degree, len(gen_lead), len(O_exps))
+        if joined == 0:
+            break
+    O = np.array(O_exps)
+    p = len(gen_lead)
+    terms = np.concatenate([O, np.array(gen_lead).reshape(p, n)])
+    coef = np.zeros((terms.shape[0], p))
+    for j, col in enumerate(gen_coef):
+        # Generator j used the first len(col) - 1 terms of O (O only grows).
+        coef[: col.shape[0] - 1, j] = col[:-1]
+        coef[O.shape[0] + j, j] = col[-1]
+    return PolynomialSet(
+        terms,
+        coef,
+        order=order,
+        leading=np.arange(O.shape[0], O.shape[0] + p, dtype=np.int64),
+        mse=np.array(gen_mse, dtype=np.float64),
+        order_ideal=O,
+    )
+
+
+def check_loop_parameters(
+    order: Any, border: Any, max_degree: Any, max_terms: Any
+) -> tuple[TermOrder, str, int | None, int]:
+    """Validate the parameters every loop-based method shares."""
+    term_order = get_term_order(order)
+    if not term_order.is_degree_compatible:
+        raise AlgebraError(
+            f"Parameter order={term_order.name!r} is not degree-compatible; the "
+            f"degree-by-degree loop needs 'deglex' or 'degrevlex'."
+        )
+    check_choice("border", border, BORDERS)
+    if max_degree is not None:
+        max_degree = check_positive_int(max_degree, "max_degree")
+    max_terms = check_positive_int(max_terms, "max_terms")
+    return term_order, border, max_degree, max_terms
+
+
+def fit_vanishing_ideal(X: Any, method: str = "oavi", **kwargs: Any) -> PolynomialSet:
+    """Fit the approximate vanishing ideal of data with a named method.
+
+    Parameters
+    ----------
+    X : array_like of shape (m, n)
+        The data, ideally scaled to ``[−1, 1]`` (the setting of the OAVI theory).
+    method : {"oavi", "abm", "vca"}, default="oavi"
+        :func:`~algebra.fit_oavi`, :func:`~algebra.fit_abm` or :func:`~algebra.fit_vca`.
+    **kwargs
+        Passed to the method.
+
+    Returns
+    -------
+    PolynomialSet
+        Generators with ``mse`` and ``order_ideal``.
+    """
+    from algebra._abm import fit_abm
+    from algebra._oavi import fit_oavi
+    from algebra._vca import fit_vca
+
+    fit = {"oavi": fit_oavi, "abm": fit_abm, "vca": fit_vca}
+    return fit[check_choice("method", method, METHODS)](X, **kwargs)

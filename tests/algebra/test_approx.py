@@ -1,0 +1,287 @@
+"""OAVI, ABM and VCA on known varieties, against numpy / scipy re-computations."""
+
+import math
+
+import numpy as np
+import pytest
+from scipy.linalg import subspace_angles
+
+from algebra import (
+    AlgebraError,
+    PolynomialSet,
+    all_monomials,
+    default_tau,
+    fit_abm,
+    fit_oavi,
+    fit_vanishing_ideal,
+    fit_vca,
+)
+from algebra._oracles import ORACLES
+
+ORDERS = ("deglex", "degrevlex")
+
+
+def monomials_numpy(X, terms):
+    """Independent monomial evaluation (no chain, no numba): prod_k x_k ** e_k."""
+    return np.prod(X[:, None, :] ** terms[None, :, :], axis=2)
+
+
+def mse_numpy(G, X):
+    return np.mean((monomials_numpy(X, G.terms) @ G.coef) ** 2, axis=0)
+
+
+def circle(m=300, noise=0.002, seed=0):
+    rng = np.random.default_rng(seed)
+    t = rng.uniform(0, 2 * np.pi, m)
+    return np.column_stack([np.cos(t), np.sin(t)]) + rng.normal(scale=noise, size=(m, 2))
+
+
+def sphere(m=300, noise=0.002, seed=1):
+    rng = np.random.default_rng(seed)
+    P = rng.normal(size=(m, 3))
+    P /= np.linalg.norm(P, axis=1, keepdims=True)
+    return P + rng.normal(scale=noise, size=P.shape)
+
+
+def twisted_cubic(m=300, noise=0.001, seed=2):
+    rng = np.random.default_rng(seed)
+    t = rng.uniform(-1, 1, m)
+    return np.column_stack([t, t**2, t**3]) + rng.normal(scale=noise, size=(m, 3))
+
+
+def _poly(n, monomial_coefs):
+    """Coefficient vector over all monomials of degree ≤ 2 from {exponent tuple: coef}."""
+    basis = all_monomials(n, 2)
+    vec = np.zeros(basis.shape[0])
+    for exp, value in monomial_coefs.items():
+        vec[np.flatnonzero((basis == exp).all(axis=1))[0]] = value
+    return vec
+
+
+# The known degree-2 generators, derived by hand from the parametrisations.
+KNOWN = {
+    "circle": (circle, [{(2, 0): 1, (0, 2): 1, (0, 0): -1}]),
+    "sphere": (sphere, [{(2, 0, 0): 1, (0, 2, 0): 1, (0, 0, 2): 1, (0, 0, 0): -1}]),
+    "twisted_cubic": (
+        twisted_cubic,
+        [
+            {(0, 1, 0): 1, (2, 0, 0): -1},  # y − x²
+            {(0, 0, 1): 1, (1, 1, 0): -1},  # z − xy
+            {(1, 0, 1): 1, (0, 2, 0): -1},  # xz − y²
+        ],
+    ),
+}
+
+FITS = {
+    "oavi": lambda X, **kw: fit_oavi(X, **kw),
+    "oavi-full-ihb": lambda X, **kw: fit_oavi(X, ihb="full", **kw),
+    "abm": fit_abm,
+    "vca": fit_vca,
+}
+
+
+def _degree2_space(G, n):
+    """Coefficient vectors (over all monomials of degree ≤ 2) of generators of degree ≤ 2."""
+    basis = all_monomials(n, 2)
+    low = np.flatnonzero(G.degrees <= 2)
+    rows = [np.flatnonzero((G.terms == b).all(axis=1)) for b in basis]
+    out = np.zeros((basis.shape[0], low.size))
+    for i, r in enumerate(rows):
+        if r.size:
+            out[i] = G.coef[r[0], low]
+    return out
+
+
+@pytest.mark.parametrize("variety", sorted(KNOWN))
+@pytest.mark.parametrize("method", sorted(FITS))
+def test_finds_the_known_degree_two_generators(variety, method):
+    make, known = KNOWN[variety]
+    X = make()
+    n = X.shape[1]
+    G = FITS[method](X, psi=1e-4, max_degree=2)
+    found = _degree2_space(G, n)
+    true = np.column_stack([_poly(n, k) for k in known])
+    assert found.shape[1] == true.shape[1]
+    # Same subspace of polynomials: all principal angles small.
+    assert np.max(subspace_angles(found, true)) < 0.05
+    if variety == "circle":
+        # One generator, x² + y² − 1 up to scale: compare after normalisation.
+        g = found[:, 0] / np.linalg.norm(found[:, 0])
+        t = true[:, 0] / np.linalg.norm(true[:, 0])
+        np.testing.assert_allclose(g * np.sign(g @ t), t, atol=0.03)
+
+
+def _fits_matrix():
+    cases = [("oavi", dict(oracle=o, ihb=i, order=r)) for o in ORACLES
+             for i in ("none", "weak", "full") for r in ORDERS]
+    cases += [("abm", dict(order=r)) for r in ORDERS]
+    cases += [("vca", dict(order=r)) for r in ORDERS]
+    return cases
+
+
+@pytest.mark.parametrize(("method", "kw"), _fits_matrix(),
+                         ids=lambda v: v if isinstance(v, str) else "-".join(v.values()))
+def test_every_generator_vanishes_within_psi(method, kw):
+    X = sphere(m=200, noise=0.005)
+    psi = 1e-3
+    G = fit_vanishing_ideal(X, method=method, psi=psi, max_degree=3, **kw)
+    assert len(G) > 0
+    recomputed = mse_numpy(G, X)
+    assert np.all(recomputed <= psi * (1 + 1e-9))
+    np.testing.assert_allclose(G.mse, recomputed, rtol=1e-6, atol=1e-13)
+    if method == "oavi":
+        # ‖coef‖₁ ≤ τ, leading coefficient 1.
+        assert np.all(np.abs(G.coef).sum(axis=0) <= default_tau(psi) * (1 + 1e-9))
+        np.testing.assert_allclose(G.coef[G.leading, np.arange(len(G))], 1.0)
+    if method == "abm":
+        np.testing.assert_allclose(np.linalg.norm(G.coef, axis=0), 1.0)
+    if method != "vca":
+        # Leading terms lie outside O, which is closed under division.
+        O = {tuple(r) for r in G.order_ideal}
+        assert not O & {tuple(r) for r in G.leading_terms}
+
+
+def test_default_tau_is_the_termination_bound():
+    for psi in (0.5, 0.1, 0.005, 1e-4, 1e-7):
+        # D is the smallest integer with 4^-D ≤ psi.
+        D = next(d for d in range(1, 100) if 4.0**-d <= psi)
+        assert default_tau(psi) == pytest.approx(1.5**D)
+
+
+@pytest.mark.parametrize("tau", [1.5, 3.0])
+def test_oavi_respects_an_explicit_tau(tau):
+    X = circle(noise=0.01)
+    G = fit_oavi(X, psi=1e-3, tau=tau, max_degree=4)
+    assert np.all(np.abs(G.coef).sum(axis=0) <= tau * (1 + 1e-9))
+
+
+def test_abm_generators_are_smallest_singular_vectors():
+    X = twisted_cubic(noise=0.01)
+    G = fit_abm(X, psi=1e-3, max_degree=3)
+    O = G.order_ideal
+    for j in range(len(G)):
+        u = G.leading_terms[j]
+        below = O[: int(np.sum([G.order.key(o) < G.order.key(u) for o in O]))]
+        A = monomials_numpy(X, np.vstack([below, u]))
+        sigma = np.linalg.svd(A, compute_uv=False)[-1]
+        assert G.mse[j] == pytest.approx(sigma**2 / X.shape[0], rel=1e-6, abs=1e-12)
+
+
+def test_full_ihb_with_loose_tau_gives_least_squares_generators():
+    X = circle(noise=0.01)
+    G = fit_oavi(X, psi=1e-3, ihb="full", tau=1e6, max_degree=3)
+    O = G.order_ideal
+    for j in range(len(G)):
+        u = G.leading_terms[j]
+        below = O[: int(np.sum([G.order.key(o) < G.order.key(u) for o in O]))]
+        y = np.linalg.lstsq(monomials_numpy(X, below), -monomials_numpy(X, u[None])[:, 0],
+                            rcond=None)[0]
+        rows = [np.flatnonzero((G.terms == b).all(axis=1))[0] for b in below]
+        np.testing.assert_allclose(G.coef[rows, j], y, atol=1e-7)
+
+
+def test_abm_on_exact_generic_points_has_one_order_ideal_term_per_point():
+    # The quotient ring of the ideal of k distinct points has dimension k.
+    X = np.random.default_rng(3).uniform(-1, 1, size=(15, 3))
+    G = fit_abm(X, psi=1e-12, max_degree=None)
+    assert G.order_ideal.shape[0] == 15
+    # VCA on the same points: the 20 monomials of degree ≤ 3 meet 15 independent
+    # conditions, so exactly 5 components of degree 3 vanish.
+    V = fit_vca(X, psi=1e-12, max_degree=3)
+    assert len(V) == 5 and set(V.degrees.tolist()) == {3}
+
+
+@pytest.mark.parametrize("method", ["oavi", "abm", "vca"])
+def test_results_do_not_depend_on_the_order_of_the_samples(method):
+    X = sphere(m=200, noise=0.01)
+    perm = np.random.default_rng(4).permutation(X.shape[0])
+    # OAVI's oracle is iterative: solve to a tight gap so only rounding differs.
+    kw = {"eps": 1e-13} if method == "oavi" else {}
+    A = fit_vanishing_ideal(X, method=method, psi=1e-3, max_degree=3, **kw)
+    B = fit_vanishing_ideal(X[perm], method=method, psi=1e-3, max_degree=3, **kw)
+    np.testing.assert_array_equal(A.terms, B.terms)
+    np.testing.assert_array_equal(A.leading, B.leading)
+    np.testing.assert_allclose(A.coef, B.coef, atol=1e-6 if method == "oavi" else 1e-9)
+
+
+@pytest.mark.parametrize("method", ["oavi", "abm", "vca"])
+def test_float32_and_int_input(method):
+    X = sphere(m=200, noise=0.01).astype(np.float32)
+    A = fit_vanishing_ideal(X, method=method, psi=1e-3, max_degree=3)
+    B = fit_vanishing_ideal(X.astype(np.float64), method=method, psi=1e-3, max_degree=3)
+    assert A == B
+    # Integer data is exact: the 0/1 cube's points satisfy x² − x = 0.
+    cube = np.array([[a, b] for a in (0, 1) for b in (0, 1)])
+    G = fit_vanishing_ideal(cube, method=method, psi=1e-10, max_degree=2)
+    assert np.all(mse_numpy(G, cube.astype(float)) <= 1e-10)
+
+
+@pytest.mark.parametrize("method", [fit_oavi, fit_abm])
+def test_gb_gives_no_more_generators_than_bb(method):
+    X = twisted_cubic(noise=0.002)
+    gb = method(X, psi=1e-4, max_degree=3, border="gb")
+    bb = method(X, psi=1e-4, max_degree=3, border="bb")
+    assert len(gb) <= len(bb)
+    assert len(bb) > len(gb)  # the twisted cubic has vanishing multiples of leading terms
+    np.testing.assert_array_equal(gb.order_ideal, bb.order_ideal)
+    lead_bb = {tuple(r) for r in bb.leading_terms}
+    assert {tuple(r) for r in gb.leading_terms} <= lead_bb
+    assert np.all(mse_numpy(bb, X) <= 1e-4 * (1 + 1e-9))
+
+
+def test_stochastic_mode_fits_the_drawn_subsample():
+    X = sphere(m=500, noise=0.01)
+    A = fit_oavi(X, psi=1e-3, max_degree=3, max_samples=100, random_state=7)
+    rows = np.sort(np.random.default_rng(7).choice(500, size=100, replace=False))
+    B = fit_oavi(X[rows], psi=1e-3, max_degree=3)
+    assert A == B
+    assert fit_oavi(X, psi=1e-3, max_degree=3, max_samples=100, random_state=7) == A
+
+
+def test_constant_column_gives_its_linear_generator():
+    X = circle()
+    X = np.column_stack([X, np.full(X.shape[0], 0.5)])
+    for method in ("oavi", "abm", "vca"):
+        G = fit_vanishing_ideal(X, method=method, psi=1e-6, max_degree=2)
+        lin = np.flatnonzero(G.degrees == 1)
+        assert lin.size == 1
+        # z − 0.5 up to scale.
+        g = G.coef[:, lin[0]]
+        z = np.flatnonzero((G.terms == (0, 0, 1)).all(axis=1))[0]
+        one = np.flatnonzero(G.terms.sum(axis=1) == 0)[0]
+        assert g[one] / g[z] == pytest.approx(-0.5, abs=1e-6)
+
+
+def test_bad_input_messages():
+    X = circle()
+    bad = X.copy()
+    bad[3, 1] = np.nan
+    with pytest.raises(AlgebraError, match="X contains NaN or infinite values"):
+        fit_oavi(bad)
+    with pytest.raises(AlgebraError, match="X has 1 sample; fitting a vanishing ideal needs"):
+        fit_abm(X[:1])
+    with pytest.raises(AlgebraError, match=r"more than max_terms=5; raise psi"):
+        fit_oavi(X, psi=1e-6, max_terms=5)
+    with pytest.raises(AlgebraError, match=r"more than max_terms=5"):
+        fit_vca(X, psi=1e-6, max_terms=5)
+    with pytest.raises(AlgebraError, match=r"psi=0 must be a finite number > 0"):
+        fit_abm(X, psi=0)
+    with pytest.raises(AlgebraError, match=r"tau=1.0 must be a finite number > 1"):
+        fit_oavi(X, tau=1.0)
+    with pytest.raises(AlgebraError, match=r"oracle='sgd' is not supported"):
+        fit_oavi(X, oracle="sgd")
+    with pytest.raises(AlgebraError, match=r"border='xx' is not supported"):
+        fit_abm(X, border="xx")
+    with pytest.raises(AlgebraError, match=r"order='lex' is not degree-compatible"):
+        fit_oavi(X, order="lex")
+    with pytest.raises(AlgebraError, match=r"method='pca' is not supported"):
+        fit_vanishing_ideal(X, method="pca")
+    with pytest.raises(AlgebraError, match="max_samples must be an integer >= 2"):
+        fit_oavi(X, max_samples=1)
+
+
+def test_fit_vanishing_ideal_dispatches():
+    X = circle()
+    assert fit_vanishing_ideal(X, method="abm", psi=1e-4) == fit_abm(X, psi=1e-4)
+    assert isinstance(fit_vanishing_ideal(X, psi=1e-4), PolynomialSet)
+    assert math.isclose(default_tau(1e-4), 1.5**7)

@@ -9,6 +9,7 @@ and compiles to torch (in :mod:`bridge`).
 from algebra._abm import fit_abm
 from algebra._approx import default_tau, fit_vanishing_ideal
 from algebra._errors import AlgebraError
+from algebra._exact import BorderBasis, buchberger_moller, rational_circle_points
 from algebra._monomials import (
     all_monomials,
     border,
@@ -41,11 +42,13 @@ __all__ = [
     "PERMUTATIONS",
     "TERM_ORDERS",
     "AlgebraError",
+    "BorderBasis",
     "PolynomialSet",
     "TermOrder",
     "__version__",
     "all_monomials",
     "border",
+    "buchberger_moller",
     "default_tau",
     "deglex",
     "degrevlex",
@@ -62,6 +65,7 @@ __all__ = [
     "lex",
     "monomial_chain",
     "order_ideal_closure",
+    "rational_circle_points",
     "sort_terms",
     "total_degree",
     "variable_permutation",

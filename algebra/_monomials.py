@@ -194,7 +194,9 @@ def order_ideal_closure(E: Any, order: str | TermOrder = "deglex") -> np.ndarray
 def border(
     O: Any, degree: int | None = None, order: str | TermOrder = "deglex"
 ) -> np.ndarray:
-    """The border ``∂O = (x_1 O ∪ ... ∪ x_n O) \\ O`` of an order ideal.
+    """The border of an order ideal: the terms one variable outside it.
+
+    ``∂O = (x_1 O ∪ … ∪ x_n O) \\ O`` (Kehrein, Kreuzer & Robbiano 2005, Def. 2.1).
 
     Parameters
     ----------

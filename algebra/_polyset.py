@@ -618,6 +618,93 @@ class PolynomialSet:
                 data["terms"], coef, order=str(data["order"]), leading=data["leading"], **opt
             )
 
+    # ----------------------------------------------------------------- sympy
+    def to_sympy(
+        self,
+        symbols: Any = None,
+        rational: bool = False,
+        as_poly: bool = False,
+        max_denominator: int = 10**6,
+    ) -> list[Any]:
+        """The polynomials as sympy expressions, terms in the monomial basis.
+
+        Parameters
+        ----------
+        symbols : str or sequence of str or sympy.Symbol, optional
+            One name per variable; ``x0, ..., x{n-1}`` by default.
+        rational : bool, default False
+            Snap float coefficients to rationals of denominator at most
+            ``max_denominator``.
+        as_poly : bool, default False
+            Return :class:`sympy.Poly` objects in ``symbols`` (domain ``QQ`` for rational
+            coefficients, ``RR`` for floats) instead of expressions.  A ``Poly`` stores
+            no term order: list its terms with ``poly.terms(order=self.order.alias)``.
+        max_denominator : int, default 10**6
+            The largest denominator used by ``rational=True``.
+
+        Returns
+        -------
+        list of sympy.Expr or sympy.Poly, length p
+        """
+        from algebra._sympy import to_sympy
+
+        return to_sympy(self, symbols, rational=rational, as_poly=as_poly,
+                        max_denominator=max_denominator)
+
+    def to_latex(self, symbols: Any = None, rational: bool = False) -> list[str]:
+        """LaTeX of each polynomial, terms in descending term order.
+
+        Parameters
+        ----------
+        symbols, rational
+            As in :meth:`to_sympy`.
+
+        Returns
+        -------
+        list of str, length p
+        """
+        from algebra._sympy import to_latex
+
+        return to_latex(self, symbols, rational=rational)
+
+    @classmethod
+    def from_sympy(
+        cls, exprs: Any, gens: Sequence[Any], order: str | TermOrder = "deglex"
+    ) -> PolynomialSet:
+        """Build a set from sympy polynomials.
+
+        Parameters
+        ----------
+        exprs : sympy.Expr or sympy.Poly, or a sequence of them
+            Polynomials in ``gens``.
+        gens : sequence of sympy.Symbol or str
+            The variables, in column order.
+        order : str or TermOrder, default "deglex"
+            The term order.
+
+        Returns
+        -------
+        PolynomialSet
+            Exact (``Fraction``) coefficients when every coefficient is rational, else
+            float64; its terms are the order ideal spanned by the monomials present.
+            ``from_sympy(P.to_sympy(), gens, P.order)`` reproduces ``P`` when ``P`` uses
+            no more terms than its polynomials need and has default leading terms.
+
+        Raises
+        ------
+        AlgebraError
+            If an expression is not a polynomial in ``gens`` with real numeric
+            coefficients, or is zero.
+        """
+        from algebra._sympy import from_sympy
+
+        return from_sympy(exprs, gens, order=order)
+
+    def __str__(self) -> str:
+        from algebra._sympy import pretty
+
+        return f"{self!r}\n{pretty(self)}" if self.n_polys else repr(self)
+
     # ----------------------------------------------------------------- dunder
     def __len__(self) -> int:
         return self.n_polys

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import sympy
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
@@ -188,6 +189,18 @@ def test_feature_scale_gives_unit_rms():
     z = torch.rand(50, 2, dtype=torch.float64)
     layer.feature_scale_(z)
     torch.testing.assert_close(layer(z).pow(2).mean(0).sqrt(), torch.ones(3, dtype=torch.float64))
+
+
+def test_from_sympy_matches_sympy_evaluation():
+    x, y, w = sympy.symbols("x y w")
+    exprs = [x**2 + y**2 - 1, (x - y) * (x + 2 * w) + sympy.Rational(1, 3), 4 * w**3]
+    layer = PolynomialLayer.from_sympy(exprs, [x, y, w], absolute=False, dtype=torch.float64)
+    assert layer.in_features == 3 and layer.out_features == 3
+    pts = np.random.default_rng(11).uniform(-1, 1, (6, 3))
+    expected = np.array(
+        [[float(e.subs({x: a, y: b, w: c})) for e in exprs] for a, b, c in pts]
+    )
+    np.testing.assert_allclose(layer(torch.from_numpy(pts)).detach().numpy(), expected, atol=1e-12)
 
 
 def test_compile_fullgraph_matches_eager():

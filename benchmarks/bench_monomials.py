@@ -12,7 +12,8 @@ Rows of the table (all measured in this run, on this machine):
   3 variables, and the ratio to the smallest m (the algorithm is O(n m^3) Fraction
   operations).
 
-Run ``python benchmarks/bench_monomials.py`` (``--quick`` for a short run).
+Run ``python benchmarks/bench_monomials.py`` (``--quick`` for a short run); prints the
+table and writes ``benchmarks/results/bench_monomials.json`` (see README.md).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import argparse
 import time
 
 import numpy as np
+from _results import metric, write_results
 
 from algebra import PolynomialSet, all_monomials, buchberger_moller, monomial_chain
 from algebra._kernels import eval_chain, eval_chain_parallel
@@ -53,6 +55,7 @@ def main() -> None:
     m = 20_000 if args.quick else 100_000
     repeat = 2 if args.quick else 5
     rng = np.random.default_rng(0)
+    monomial_rows, gradient_rows, bm_rows = [], [], []
 
     print(f"{'case':<34}{'vinet s':>10}{'numpy s':>10}{'ratio':>8}")
     for n, d in [(4, 4), (8, 3), (16, 2)]:
@@ -65,6 +68,9 @@ def main() -> None:
             t = best_time(lambda k=kernel, X=X, p=parent, v=var, o=out: k(X, p, v, o), repeat)
             label = f"monomials n={n} d={d} t={len(E)} {name}"
             print(f"{label:<34}{t:>10.4f}{t_np:>10.4f}{t_np / t:>8.1f}")
+            monomial_rows.append({"m": m, "n": n, "degree": d, "terms": len(E),
+                                  "kernel": name, "vinet_s": t, "numpy_s": t_np,
+                                  "numpy_over_vinet": t_np / t})
 
     for n, d, p in [(4, 3, 16), (8, 3, 32)]:
         E = all_monomials(n, d)
@@ -75,6 +81,8 @@ def main() -> None:
         t_np = best_time(lambda X=X, E=E, c=coef: numpy_jacobian(X, E, c), repeat)
         label = f"gradient n={n} d={d} p={p}"
         print(f"{label:<34}{t:>10.4f}{t_np:>10.4f}{t_np / t:>8.1f}")
+        gradient_rows.append({"m": m // 10, "n": n, "degree": d, "polys": p, "vinet_s": t,
+                              "numpy_s": t_np, "numpy_over_vinet": t_np / t})
 
     sizes = [10, 20] if args.quick else [10, 20, 40]
     base = None
@@ -83,6 +91,36 @@ def main() -> None:
         t = best_time(lambda pts=pts: buchberger_moller(pts, "degrevlex"), 1)
         base = base or t
         print(f"{'exact BM m=' + str(len(pts)) + ' n=3':<34}{t:>10.4f}{'':>10}{t / base:>8.1f}")
+        bm_rows.append({"points": len(pts), "n": 3, "seconds": t, "ratio_to_smallest": t / base})
+
+    # Fitted exponent of time against m on a log-log scale (theory: m^3 Fraction operations).
+    exponent = np.polyfit(np.log([r["points"] for r in bm_rows]),
+                          np.log([r["seconds"] for r in bm_rows]), 1)[0]
+    serial = [r["numpy_over_vinet"] for r in monomial_rows if r["kernel"] == "serial"]
+    parallel = [r["numpy_over_vinet"] for r in monomial_rows if r["kernel"] == "parallel"]
+    write_results(
+        "bench_monomials",
+        [
+            metric("monomials: numpy time / numba chain time, serial, min over shapes",
+                   min(serial), "x"),
+            metric("monomials: numpy time / numba chain time, parallel, min over shapes",
+                   min(parallel), "x"),
+            metric("Jacobian: numpy time / PolynomialSet.gradient time, min over shapes",
+                   min(r["numpy_over_vinet"] for r in gradient_rows), "x"),
+            metric("exact Buchberger-Moller: fitted exponent of time in m (n = 3)",
+                   exponent, ""),
+        ],
+        tables=[
+            {"title": f"Monomial evaluation, m = {m} points", "rows": monomial_rows},
+            {"title": f"Jacobian of p polynomials, m = {m // 10} points",
+             "rows": gradient_rows},
+            {"title": "Exact Buchberger-Moller, random integer points in 3 variables",
+             "rows": bm_rows},
+        ],
+        quick=args.quick,
+        description="The numba monomial chain and Jacobian against plain numpy powers, and "
+                    "the scaling of exact Buchberger-Moller.",
+    )
 
 
 if __name__ == "__main__":

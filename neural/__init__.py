@@ -6,22 +6,41 @@
 from neural._data import load_digits
 from neural._errors import NeuralError
 from neural._extract import extract_latents, load_shards, pool, save_shard
+from neural._io import load_model, load_module
+from neural._measure import ParameterCount, Throughput, count_parameters, throughput
 from neural._models import MODELS, build_model, digits_resnet, resnet18, resnet34
+from neural._preprocess import PCA, MinMaxScale, Standardize, TanhScale, make_preprocessing
+from neural._train import accuracy, cache_dir, pretrained_digits_model, train_classifier
 from neural._truncate import NodeInfo, list_nodes, truncate
 
 __all__ = [
     "MODELS",
+    "PCA",
+    "MinMaxScale",
     "NeuralError",
     "NodeInfo",
+    "ParameterCount",
+    "Standardize",
+    "TanhScale",
+    "Throughput",
+    "accuracy",
     "build_model",
+    "cache_dir",
+    "count_parameters",
     "digits_resnet",
     "extract_latents",
     "list_nodes",
     "load_digits",
+    "load_model",
+    "load_module",
     "load_shards",
+    "make_preprocessing",
     "pool",
+    "pretrained_digits_model",
     "resnet18",
     "resnet34",
     "save_shard",
+    "throughput",
+    "train_classifier",
     "truncate",
 ]

@@ -1,0 +1,432 @@
+"""Preprocessing of latent features as torch modules: PCA and scalings to [-1, 1].
+
+VI-Net (Pelleriti et al., ICML 2025, Sec. 4) reduces the pooled latents with PCA and
+scales them to ``[-1, 1]`` before fitting vanishing ideals: the generators' monomials
+stay bounded there, so OAVI's tolerance ψ means the same thing for every feature.
+Each step here is an ``nn.Module`` whose fitted statistics are buffers, so the fitted
+preprocessing is part of the network: it moves with ``.to(device)``, is saved in
+``state_dict`` and runs inside ``nn.Sequential``. The fits follow scikit-learn's
+definitions (``PCA``, ``StandardScaler``, ``MinMaxScaler``) and are tested against them.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from neural._errors import NeuralError
+
+
+def _as_latents(latents: Any, name: str = "latents") -> torch.Tensor:
+    """Validate ``latents`` as a finite ``(N, D)`` array and return it in float64."""
+    try:
+        x = torch.as_tensor(
+            np.asarray(latents) if not isinstance(latents, torch.Tensor) else latents
+        )
+    except (TypeError, ValueError) as exc:
+        raise NeuralError(
+            f"{name} must be an array of shape (N, D); got {type(latents).__name__}."
+        ) from exc
+    if x.dim() != 2 or x.shape[0] < 1 or x.shape[1] < 1:
+        raise NeuralError(
+            f"{name} must have shape (N, D) with N, D >= 1, got {tuple(x.shape)}; pool the "
+            "activations first (neural.pool / extract_latents)."
+        )
+    x = x.detach().to(torch.float64)
+    if not torch.isfinite(x).all():
+        raise NeuralError(
+            f"{name} contain NaN or infinite values; remove or impute them before fitting."
+        )
+    return x
+
+
+def _nonzero(scale: torch.Tensor) -> torch.Tensor:
+    """Replace (near-)zero scales by 1, as scikit-learn's ``_handle_zeros_in_scale`` does:
+    a constant feature is centred but not blown up."""
+    eps = torch.finfo(scale.dtype).eps
+    return torch.where(scale < 10 * eps, torch.ones_like(scale), scale)
+
+
+class _Fitted(nn.Module):
+    """Base: buffers that are empty until ``fit`` and resize on ``load_state_dict``."""
+
+    _buffer_names: tuple[str, ...] = ()
+
+    def __init__(self, device: Any = None, dtype: torch.dtype | None = None) -> None:
+        super().__init__()
+        factory = {"device": device, "dtype": dtype or torch.get_default_dtype()}
+        for name in self._buffer_names:
+            self.register_buffer(name, torch.empty(0, **factory))
+
+    @property
+    def is_fitted(self) -> bool:
+        """Whether :meth:`fit` (or ``load_state_dict`` of a fitted module) has run."""
+        return getattr(self, self._buffer_names[0]).numel() > 0
+
+    @property
+    def n_features_in_(self) -> int:
+        """Width ``D`` of the latents the module was fitted on."""
+        return int(getattr(self, self._buffer_names[0]).shape[-1])
+
+    def _store(self, **values: torch.Tensor) -> None:
+        ref = getattr(self, self._buffer_names[0])
+        for name, value in values.items():
+            setattr(self, name, value.to(device=ref.device, dtype=ref.dtype).contiguous())
+
+    def _load_from_state_dict(
+        self, state_dict, prefix, local_metadata, strict, missing, unexpected, errors
+    ):
+        # An unfitted module has empty buffers; take the saved shapes so that a fresh
+        # ``PCA()`` can load a fitted one's state_dict.
+        for name in self._buffer_names:
+            key = prefix + name
+            if key in state_dict:
+                buf = getattr(self, name)
+                setattr(
+                    self,
+                    name,
+                    torch.empty_like(state_dict[key], device=buf.device, dtype=buf.dtype),
+                )
+        super()._load_from_state_dict(
+            state_dict, prefix, local_metadata, strict, missing, unexpected, errors
+        )
+
+    def _check_input(self, x: torch.Tensor) -> None:
+        if not self.is_fitted:
+            raise NeuralError(
+                f"This {type(self).__name__} is not fitted yet; call .fit(latents) first."
+            )
+        if x.shape[-1] != self.n_features_in_:
+            raise NeuralError(
+                f"{type(self).__name__} was fitted on {self.n_features_in_} features but got input "
+                f"of shape {tuple(x.shape)}; pass (N, {self.n_features_in_}) latents."
+            )
+
+
+class PCA(_Fitted):
+    """Principal component analysis as a module: ``z = (x - mean_) @ components_.T``.
+
+    Parameters
+    ----------
+    n_components : int, float or None, default=None
+        Components kept: an int ``k``; a float in ``(0, 1)`` for the smallest ``k``
+        whose explained variance ratio reaches it (full SVD only); ``None`` for all
+        ``min(N, D)``.
+    svd_solver : {"auto", "full", "randomized"}, default="auto"
+        ``"full"``: :func:`torch.linalg.svd`. ``"randomized"``: :func:`torch.svd_lowrank`
+        (Halko, Martinsson, Tropp 2011), for large latents. ``"auto"`` picks randomized
+        when ``max(N, D) > 500`` and ``k < 0.8 min(N, D)``, scikit-learn's rule.
+    n_oversamples, n_iter : int, default=10, 4
+        Randomized SVD: extra random directions and power iterations.
+    random_state : int, default=0
+        Seeds the randomized SVD (the global RNG is left alone).
+    device, dtype : optional
+        Of the buffers (default float32); the fit itself runs in float64.
+
+    Attributes
+    ----------
+    mean_ : Tensor of shape (D,)
+    components_ : Tensor of shape (k, D)
+        Principal axes, rows orthonormal; signs fixed as scikit-learn's ``svd_flip``
+        (``u_based_decision=False``): the largest-magnitude entry of each row is positive.
+    explained_variance_ : Tensor of shape (k,)
+        Variance along each axis (with ``N - 1`` in the denominator, as scikit-learn).
+    explained_variance_ratio_ : Tensor of shape (k,)
+
+    Notes
+    -----
+    Input ``(..., D)``, output ``(..., k)``.
+    """
+
+    _buffer_names = ("mean_", "components_", "explained_variance_", "explained_variance_ratio_")
+
+    def __init__(
+        self,
+        n_components: int | float | None = None,
+        *,
+        svd_solver: str = "auto",
+        n_oversamples: int = 10,
+        n_iter: int = 4,
+        random_state: int = 0,
+        device: Any = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        super().__init__(device, dtype)
+        if svd_solver not in ("auto", "full", "randomized"):
+            raise NeuralError(
+                f"svd_solver={svd_solver!r} is not one of ('auto', 'full', 'randomized'); "
+                "pass one of them."
+            )
+        self.n_components = n_components
+        self.svd_solver = svd_solver
+        self.n_oversamples = n_oversamples
+        self.n_iter = n_iter
+        self.random_state = random_state
+
+    def _n_components(self, n: int, d: int) -> int | float:
+        k = self.n_components
+        if k is None:
+            return min(n, d)
+        if isinstance(k, float) and 0 < k < 1:
+            return k
+        if isinstance(k, (int, np.integer)) and not isinstance(k, bool) and 1 <= k <= min(n, d):
+            return int(k)
+        raise NeuralError(
+            f"n_components={k!r} must be an int in [1, min(N, D)] = [1, {min(n, d)}], a float in "
+            "(0, 1) or None; pass fewer components or more samples."
+        )
+
+    def fit(self, latents: Any) -> PCA:
+        """Fit the principal axes of ``latents``.
+
+        Parameters
+        ----------
+        latents : array or Tensor of shape (N, D)
+
+        Returns
+        -------
+        PCA
+            ``self``.
+        """
+        x = _as_latents(latents)
+        n, d = x.shape
+        k = self._n_components(n, d)
+        mean = x.mean(0)
+        xc = x - mean
+        solver = self.svd_solver
+        if solver == "auto":
+            solver = (
+                "randomized"
+                if max(n, d) > 500 and isinstance(k, int) and k < 0.8 * min(n, d)
+                else "full"
+            )
+        if solver == "randomized" and not isinstance(k, int):
+            raise NeuralError(
+                f"n_components={k!r} as a variance fraction needs svd_solver='full'; pass an int "
+                "or svd_solver='full'."
+            )
+        if solver == "full":
+            _, s, vh = torch.linalg.svd(xc, full_matrices=False)
+        else:
+            q = min(k + self.n_oversamples, n, d)
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(self.random_state)
+                _, s, v = torch.svd_lowrank(xc, q=q, niter=self.n_iter)
+            vh = v.T
+        # sklearn's svd_flip(u_based_decision=False): the largest |entry| of each row is positive.
+        signs = torch.sign(vh.gather(1, vh.abs().argmax(1, keepdim=True)))
+        vh = vh * torch.where(signs == 0, torch.ones_like(signs), signs)
+        var = s**2 / max(n - 1, 1)
+        total = xc.pow(2).sum(0).sum() / max(n - 1, 1)
+        ratio = var / total if total > 0 else torch.zeros_like(var)
+        if isinstance(k, float):
+            k = (
+                int(
+                    torch.searchsorted(
+                        torch.cumsum(ratio, 0), torch.tensor(k, dtype=ratio.dtype)
+                    ).item()
+                )
+                + 1
+            )
+            k = min(k, len(ratio))
+        self._store(
+            mean_=mean,
+            components_=vh[:k],
+            explained_variance_=var[:k],
+            explained_variance_ratio_=ratio[:k],
+        )
+        return self
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Project ``x`` of shape ``(..., D)`` onto the components: ``(..., k)``."""
+        self._check_input(x)
+        return (x - self.mean_) @ self.components_.T
+
+    def extra_repr(self) -> str:
+        if not self.is_fitted:
+            return f"n_components={self.n_components}, not fitted"
+        return f"in_features={self.n_features_in_}, n_components={self.components_.shape[0]}"
+
+
+class Standardize(_Fitted):
+    """Standardisation: ``z = (x - mean_) / scale_`` (scikit-learn's ``StandardScaler``).
+
+    ``scale_`` is the population standard deviation (``ddof=0``); a constant feature
+    gets scale 1.
+
+    Parameters
+    ----------
+    device, dtype : optional
+        Of the buffers ``mean_`` and ``scale_``, each of shape (D,).
+
+    Notes
+    -----
+    Input ``(..., D)``, output ``(..., D)``.
+    """
+
+    _buffer_names = ("mean_", "scale_")
+
+    def fit(self, latents: Any) -> Standardize:
+        """Fit mean and standard deviation of ``latents`` of shape (N, D); returns ``self``."""
+        x = _as_latents(latents)
+        self._store(mean_=x.mean(0), scale_=_nonzero(x.std(0, correction=0)))
+        return self
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Standardise ``x`` of shape ``(..., D)``."""
+        self._check_input(x)
+        return (x - self.mean_) / self.scale_
+
+
+class MinMaxScale(_Fitted):
+    """Min-max scaling to ``feature_range``: ``z = x * scale_ + min_`` (scikit-learn's
+    ``MinMaxScaler``), by default onto ``[-1, 1]``.
+
+    Parameters
+    ----------
+    feature_range : tuple (low, high), default=(-1.0, 1.0)
+    clip : bool, default=False
+        Clip the output to ``feature_range`` (for inputs outside the fitted range).
+    device, dtype : optional
+        Of the buffers.
+
+    Attributes
+    ----------
+    scale_, min_, data_min_, data_max_ : Tensor of shape (D,)
+
+    Notes
+    -----
+    Input ``(..., D)``, output ``(..., D)``.
+    """
+
+    _buffer_names = ("scale_", "min_", "data_min_", "data_max_")
+
+    def __init__(
+        self,
+        feature_range: tuple[float, float] = (-1.0, 1.0),
+        *,
+        clip: bool = False,
+        device: Any = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        super().__init__(device, dtype)
+        low, high = feature_range
+        if not low < high:
+            raise NeuralError(
+                f"feature_range={feature_range!r} must be (low, high) with low < high; "
+                "pass e.g. (-1, 1)."
+            )
+        self.feature_range = (float(low), float(high))
+        self.clip = clip
+
+    def fit(self, latents: Any) -> MinMaxScale:
+        """Fit the per-feature minimum and maximum of ``latents`` (N, D); returns ``self``."""
+        x = _as_latents(latents)
+        low, high = self.feature_range
+        dmin, dmax = x.min(0).values, x.max(0).values
+        scale = (high - low) / _nonzero(dmax - dmin)
+        self._store(scale_=scale, min_=low - dmin * scale, data_min_=dmin, data_max_=dmax)
+        return self
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Scale ``x`` of shape ``(..., D)``."""
+        self._check_input(x)
+        z = x * self.scale_ + self.min_
+        return z.clamp(*self.feature_range) if self.clip else z
+
+    def extra_repr(self) -> str:
+        return f"feature_range={self.feature_range}, clip={self.clip}"
+
+
+class TanhScale(_Fitted):
+    """Tanh scaling into ``(-1, 1)``: ``z = tanh(alpha * (x - mean_) / scale_)``.
+
+    Unlike min-max scaling, inputs outside the fitted range (test data, outliers) still
+    land strictly inside ``(-1, 1)``, where the polynomial features stay bounded.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Slope after standardisation; smaller values keep the map closer to linear.
+    device, dtype : optional
+        Of the buffers ``mean_`` and ``scale_``, each of shape (D,).
+
+    Notes
+    -----
+    Input ``(..., D)``, output ``(..., D)``.
+    """
+
+    _buffer_names = ("mean_", "scale_")
+
+    def __init__(
+        self, alpha: float = 1.0, *, device: Any = None, dtype: torch.dtype | None = None
+    ) -> None:
+        super().__init__(device, dtype)
+        if not alpha > 0:
+            raise NeuralError(f"alpha={alpha!r} must be positive; pass e.g. 1.0.")
+        self.alpha = float(alpha)
+
+    def fit(self, latents: Any) -> TanhScale:
+        """Fit mean and standard deviation of ``latents`` (N, D); returns ``self``."""
+        x = _as_latents(latents)
+        self._store(mean_=x.mean(0), scale_=_nonzero(x.std(0, correction=0)))
+        return self
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Scale ``x`` of shape ``(..., D)`` into ``(-1, 1)``."""
+        self._check_input(x)
+        return torch.tanh(self.alpha * (x - self.mean_) / self.scale_)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}"
+
+
+SCALINGS = {"minmax": MinMaxScale, "tanh": TanhScale, "standard": Standardize}
+
+
+def make_preprocessing(
+    latents: Any,
+    n_components: int | float | None = None,
+    scaling: str | None = "minmax",
+    *,
+    svd_solver: str = "auto",
+    dtype: torch.dtype | None = None,
+) -> nn.Sequential:
+    """Fit the VI-Net preprocessing on ``latents``: optional PCA, then a scaling.
+
+    Parameters
+    ----------
+    latents : array or Tensor of shape (N, D)
+    n_components : int, float or None, default=None
+        PCA components (see :class:`PCA`); ``None`` skips the PCA.
+    scaling : {"minmax", "tanh", "standard"} or None, default="minmax"
+        The scaling after the PCA: :class:`MinMaxScale` onto ``[-1, 1]``,
+        :class:`TanhScale` or :class:`Standardize`; ``None`` for none.
+    svd_solver : {"auto", "full", "randomized"}, default="auto"
+    dtype : torch.dtype, optional
+        Of the buffers (default float32).
+
+    Returns
+    -------
+    nn.Sequential
+        Fitted steps named ``pca`` and ``scale``; maps ``(N, D)`` to ``(N, k)``.
+    """
+    if scaling is not None and scaling not in SCALINGS:
+        raise NeuralError(
+            f"scaling={scaling!r} is not one of {(*SCALINGS, None)}; pass one of them."
+        )
+    x = _as_latents(latents)
+    steps: OrderedDict[str, nn.Module] = OrderedDict()
+    if n_components is not None:
+        steps["pca"] = PCA(n_components, svd_solver=svd_solver, dtype=torch.float64).fit(x)
+        with torch.no_grad():
+            x = steps["pca"](x)
+    if scaling is not None:
+        steps["scale"] = SCALINGS[scaling](dtype=torch.float64).fit(x)
+    # Fitted in float64 throughout (so the scaler sees the PCA output without float32
+    # rounding), then cast to the requested buffer dtype.
+    return nn.Sequential(steps).to(dtype or torch.get_default_dtype())

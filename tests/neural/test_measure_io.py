@@ -1,0 +1,147 @@
+"""count_parameters, throughput, load_model and load_module."""
+
+import pytest
+import torch
+from torch import nn
+
+from neural import (
+    NeuralError,
+    ParameterCount,
+    Throughput,
+    count_parameters,
+    digits_resnet,
+    load_model,
+    load_module,
+    resnet18,
+    throughput,
+)
+
+
+def test_count_parameters_total_trainable_and_blocks():
+    model = resnet18()
+    count = count_parameters(model)
+    assert isinstance(count, ParameterCount)
+    assert count.total == count.trainable == 11_173_962
+    # Per block: an independent sum over named_parameters grouped by first path part.
+    expected = {}
+    for name, p in model.named_parameters():
+        expected[name.split(".")[0]] = expected.get(name.split(".")[0], 0) + p.numel()
+    assert count.per_block == {k: expected.get(k, 0) for k, _ in model.named_children()}
+    assert list(count.per_block) == [
+        "conv1",
+        "bn1",
+        "layer1",
+        "layer2",
+        "layer3",
+        "layer4",
+        "avgpool",
+        "fc",
+    ]
+    for p in model.layer4.parameters():
+        p.requires_grad_(False)
+    assert count_parameters(model).trainable == 11_173_962 - expected["layer4"]
+
+
+def test_count_parameters_shared_and_own():
+    class Tied(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.scale = nn.Parameter(torch.ones(3))
+            self.enc = nn.Linear(4, 3, bias=False)
+            self.dec = nn.Linear(3, 4, bias=False)
+            self.dec.weight = nn.Parameter(self.enc.weight.T.detach().clone())
+            self.tied = self.enc  # the same module twice: counted once in the total
+
+    count = count_parameters(Tied())
+    assert count.total == 3 + 12 + 12
+    # A module registered twice is one block, listed under its first name.
+    assert count.per_block == {"(own)": 3, "enc": 12, "dec": 12}
+
+
+def test_throughput_reports_median_and_spread():
+    model = digits_resnet().train()
+    result = throughput(model, (1, 8, 8), batch_size=16, warmup=1, repeats=5)
+    assert isinstance(result, Throughput)
+    assert result.min <= result.median <= result.max and result.iqr >= 0
+    assert result.median > 0 and result.repeats == 5 and result.batch_size == 16
+    assert result.device == "cpu"
+    assert model.training  # state restored
+
+
+def test_throughput_errors():
+    model = digits_resnet()
+    with pytest.raises(
+        NeuralError,
+        match=r"input batch of shape \(4, 16, 1, 8, 8\) does not fit.*"
+        r"input_shape is the shape of one sample, without the batch dimension",
+    ):
+        throughput(model, (16, 1, 8, 8), batch_size=4)
+    with pytest.raises(NeuralError, match=r"input_shape=\[\] must be a non-empty tuple"):
+        throughput(model, [])
+    with pytest.raises(NeuralError, match=r"repeats=0 must be an integer >= 1"):
+        throughput(model, (1, 8, 8), repeats=0)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_throughput_cuda_without_cuda():
+    with pytest.raises(NeuralError, match=r"device='cuda' was requested but CUDA is not available"):
+        throughput(digits_resnet(), (1, 8, 8), device="cuda")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_throughput_on_cuda_restores_device():
+    model = digits_resnet()
+    result = throughput(model, (1, 8, 8), batch_size=64, repeats=3, device="cuda")
+    assert result.device.startswith("cuda") and result.median > 0
+    assert next(model.parameters()).device.type == "cpu"
+
+
+def test_load_model_round_trip_and_errors(tmp_path):
+    torch.manual_seed(0)
+    model = digits_resnet().eval()
+    path = tmp_path / "w.pt"
+    torch.save(model.state_dict(), path)
+    loaded = load_model("digits_resnet", path)
+    x = torch.rand(3, 1, 8, 8)
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(x), model(x), rtol=0, atol=0)
+    torch.save({"state_dict": model.state_dict(), "arch": "digits_resnet"}, tmp_path / "c.pt")
+    assert torch.equal(load_model("digits_resnet", tmp_path / "c.pt").fc.weight, model.fc.weight)
+    with pytest.raises(NeuralError, match=r"arch='resnet81' is not a registered architecture"):
+        load_model("resnet81", path)
+    with pytest.raises(NeuralError, match=r"weights='.*nope\.pt' is not a file"):
+        load_model("digits_resnet", tmp_path / "nope.pt")
+    with pytest.raises(
+        NeuralError,
+        match=r"mis-shaped 'fc\.weight' \(file \(10, 64\) vs model \(5, 64\)\).*"
+        r"Pass the architecture and options",
+    ):
+        load_model("digits_resnet", path, num_classes=5)
+    with pytest.raises(
+        NeuralError,
+        match=r"do not fit arch='resnet18'.*missing 'layer1\.1\.bn1\.bias'.*and 61 more; "
+        r"mis-shaped 'conv1\.weight'",
+    ):
+        load_model("resnet18", path)
+    (tmp_path / "junk.pt").write_bytes(b"not a torch file")
+    with pytest.raises(NeuralError, match=r"could not be read as a state_dict"):
+        load_model("digits_resnet", tmp_path / "junk.pt")
+
+
+def test_load_module_warns_and_round_trips(tmp_path):
+    torch.manual_seed(0)
+    model = digits_resnet().eval()
+    torch.save(model, tmp_path / "m.pt")
+    with pytest.warns(UserWarning, match=r"can run arbitrary code: only load files you trust"):
+        loaded = load_module(tmp_path / "m.pt")
+    x = torch.rand(2, 1, 8, 8)
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(x), model(x), rtol=0, atol=0)
+    torch.save({"a": 1}, tmp_path / "d.pt")
+    with (
+        pytest.warns(UserWarning),
+        pytest.raises(NeuralError, match=r"holds a dict, not an nn\.Module"),
+    ):
+        load_module(tmp_path / "d.pt")
+    with pytest.raises(NeuralError, match=r"path='.*none\.pt' is not a file"):
+        load_module(tmp_path / "none.pt")

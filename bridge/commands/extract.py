@@ -1,0 +1,165 @@
+"""``vinet extract``: latent features of a cut network, one shard per run.
+
+Extraction is the expensive, embarrassingly parallel step of VI-Net: run it as
+``--shard i/n`` on ``n`` machines (or GPUs), each writing one file to the same
+``--out`` folder, then fit from the folder (:func:`neural.load_shards`).
+
+Examples
+--------
+``vinet extract --digits --node layer2 --out latents/``
+``vinet extract --arch resnet18 --weights w.pt --node layer3.1.bn1 --data cifar.npz
+--shard 3/8 --out latents/``
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from bridge._errors import BridgeError
+
+NAME = "extract"
+HELP = "Extract pooled latent features of a cut network into a shard file."
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """Parse ``"i/n"`` into ``(i, n)`` with ``0 <= i < n``.
+
+    Parameters
+    ----------
+    text : str
+        As given on the command line, e.g. ``"3/8"``.
+
+    Returns
+    -------
+    tuple of int
+        ``(i, n)``.
+    """
+    try:
+        i, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--shard {text!r} is not of the form i/n; pass e.g. --shard 0/4."
+        ) from None
+    if not 0 <= i < n:
+        raise argparse.ArgumentTypeError(
+            f"--shard {text!r} needs 0 <= i < n; shards are numbered 0 .. n-1."
+        )
+    return i, n
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``extract`` options to ``parser``."""
+    model = parser.add_argument_group("model")
+    model.add_argument("--arch", help="registered architecture (resnet18, resnet34, digits_resnet)")
+    model.add_argument(
+        "--weights", help="state_dict file for --arch (torch.save(model.state_dict()))"
+    )
+    model.add_argument("--num-classes", type=int, help="num_classes option of --arch")
+    model.add_argument("--in-channels", type=int, help="in_channels option of --arch")
+    model.add_argument(
+        "--node", help="where to cut, e.g. layer2 or layer3.1.bn1 (see --list-nodes)"
+    )
+    model.add_argument(
+        "--list-nodes", action="store_true", help="print the cut points with their shapes and exit"
+    )
+    data = parser.add_mutually_exclusive_group(required=True)
+    data.add_argument(
+        "--data", metavar="FILE.npz", help="arrays X (N, C, H, W) and optional y (N,)"
+    )
+    data.add_argument(
+        "--digits",
+        action="store_true",
+        help="bundled digits data; without --arch, the cached pretrained digits model",
+    )
+    parser.add_argument(
+        "--split",
+        default="train",
+        choices=("train", "test", "all"),
+        help="digits split (default: train)",
+    )
+    parser.add_argument(
+        "--pooling", default="avg", choices=("avg", "max", "flatten"), help="default: avg"
+    )
+    parser.add_argument(
+        "--shard", type=parse_shard, default=(0, 1), metavar="i/n", help="default: 0/1"
+    )
+    parser.add_argument("--out", help="folder for the shard files (created if missing)")
+    parser.add_argument("--batch-size", type=int, default=256, help="default: 256")
+    parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 (default: cpu)")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def _load_data(args: argparse.Namespace):  # -> tuple[Tensor, Tensor | None]
+    import numpy as np
+    import torch
+
+    from neural import load_digits
+
+    if args.digits:
+        return load_digits(args.split)
+    try:
+        with np.load(args.data) as z:
+            if "X" not in z:
+                raise BridgeError(
+                    f"--data {args.data!r} has arrays {sorted(z.files)} but no 'X'; save the "
+                    "images as np.savez(path, X=images, y=labels)."
+                )
+            X = torch.from_numpy(np.asarray(z["X"], dtype=np.float32))
+            y = torch.from_numpy(np.asarray(z["y"], dtype=np.int64)) if "y" in z else None
+    except OSError as exc:
+        raise BridgeError(
+            f"--data {args.data!r} could not be read as an .npz file ({exc}); pass a file "
+            "written by np.savez(path, X=images, y=labels)."
+        ) from exc
+    return X, y
+
+
+def _load_model(args: argparse.Namespace):  # -> nn.Module
+    from neural import load_model, pretrained_digits_model
+
+    if args.arch is None:
+        if args.weights is not None:
+            raise BridgeError("--weights needs --arch, the architecture the weights belong to.")
+        if not args.digits:
+            raise BridgeError(
+                "--data needs --arch and --weights (only --digits has a default model)."
+            )
+        return pretrained_digits_model(progress=not args.no_progress)
+    if args.weights is None:
+        raise BridgeError(f"--arch {args.arch} needs --weights, the state_dict file to load.")
+    options = {
+        k: v
+        for k, v in (("num_classes", args.num_classes), ("in_channels", args.in_channels))
+        if v is not None
+    }
+    return load_model(args.arch, args.weights, **options)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Cut the model, extract pooled latents of the shard, and write the shard file."""
+    from neural import extract_latents, list_nodes, save_shard, truncate
+
+    model = _load_model(args)
+    X, y = _load_data(args)
+    if args.list_nodes:
+        for info in list_nodes(model, X[:1]):
+            ends = f"  (= {', '.join(info.ends)})" if info.ends else ""
+            print(f"{info.name:<28} {info.target:<20} {tuple(info.shape or ())}{ends}")
+        return 0
+    if args.node is None or args.out is None:
+        raise BridgeError("extract needs --node and --out (or --list-nodes to see the cut points).")
+    cut = truncate(model, args.node)
+    data = X if y is None else (X, y)
+    latents, labels = extract_latents(
+        cut,
+        data,
+        pooling=args.pooling,
+        batch_size=args.batch_size,
+        device=args.device,
+        progress=not args.no_progress,
+        shard=args.shard,
+    )
+    path = save_shard(args.out, latents, labels, shard=args.shard)
+    i, n = args.shard
+    print(f"shard {i}/{n}: {latents.shape[0]} samples x {latents.shape[1]} features -> {path}")
+    return 0

@@ -6,6 +6,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.abspath(".."))
+sys.path.insert(0, os.path.abspath("_ext"))  # local extensions: figures.py
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 from algebra import __version__  # noqa: E402
@@ -24,10 +25,13 @@ extensions = [
     "sphinx.ext.viewcode",
     "numpydoc",
     "myst_parser",
+    "figures",  # runs docs/figures/*.py into docs/generated/ before the build
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
-exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
+# generated/ holds figures and table fragments for {include}, not pages of their own;
+# figures/README.md documents the figure convention for authors.
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "generated", "figures"]
 myst_enable_extensions = ["dollarmath", "amsmath"]
 myst_heading_anchors = 3
 

@@ -30,7 +30,6 @@ from typing import Any, NamedTuple
 import torch
 import torch.fx as fx
 from torch import nn
-from torch.fx.passes.shape_prop import ShapeProp
 
 from neural._errors import NeuralError
 from neural._util import expected_input, shape_error, suggest, torch_message
@@ -159,14 +158,20 @@ def _module_label(gm: fx.GraphModule, node: fx.Node) -> str:
     return getattr(node.target, "__name__", str(node.target))
 
 
-class _ShapeProp(ShapeProp):
-    """ShapeProp that remembers the node it was running when it failed."""
+class _ShapeProp(fx.Interpreter):
+    """Shape propagation: run the graph once and record each node's output shape.
+
+    Like :class:`torch.fx.passes.shape_prop.ShapeProp`, but it remembers the node it
+    was running when it failed and does not print a traceback of its own.
+    """
 
     current: fx.Node | None = None
 
     def run_node(self, n: fx.Node) -> Any:
         self.current = n
-        return super().run_node(n)
+        result = super().run_node(n)
+        n.meta["vinet_shape"] = tuple(result.shape) if isinstance(result, torch.Tensor) else None
+        return result
 
 
 def _states(model: nn.Module) -> list[tuple[nn.Module, bool]]:
@@ -217,7 +222,7 @@ def list_nodes(model: nn.Module, example_input: torch.Tensor) -> list[NodeInfo]:
     try:
         gm.eval()
         with torch.no_grad():
-            prop.propagate(example_input)
+            prop.run(example_input)
     except RuntimeError as exc:
         failed = prop.current
         culprit = (
@@ -241,8 +246,7 @@ def list_nodes(model: nn.Module, example_input: torch.Tensor) -> list[NodeInfo]:
         ends.setdefault(n, []).append(path)
     infos = []
     for name, n in _node_names(gm.graph).items():
-        meta = n.meta.get("tensor_meta")
-        shape = tuple(meta.shape) if hasattr(meta, "shape") else None
+        shape = n.meta.get("vinet_shape")
         op = n.op.removeprefix("call_")
         containers = tuple(sorted(ends.get(n, ()), key=len, reverse=True))
         infos.append(NodeInfo(name, op, _module_label(gm, n), shape, containers))

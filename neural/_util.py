@@ -108,6 +108,6 @@ def shape_error(model: nn.Module, shape: Iterable[int], exc: Exception, what: st
 
 
 def torch_message(exc: BaseException) -> str:
-    """The last non-empty line of a torch error (fx wraps the real cause in a traceback)."""
+    """The first line of a torch error: fx's interpreter appends the graph context after it."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return lines[-1] if lines else type(exc).__name__
+    return lines[0] if lines else type(exc).__name__

@@ -80,13 +80,17 @@ class _Tracer(fx.Tracer):
 
     def call_module(self, m: nn.Module, forward: Any, args: Any, kwargs: Any) -> Any:
         path = self.path_of_module(m)
+        n_before = len(self.graph.nodes)
         try:
             out = super().call_module(m, forward, args, kwargs)
         except Exception:
             if self.failed_in is None:  # the innermost module is the one that failed
                 self.failed_in = f"{path} ({type(m).__name__})"
             raise
-        if isinstance(out, fx.Proxy) and not self.is_leaf_module(m, path):
+        # Containers that added no node (an empty ``nn.Sequential`` shortcut is the
+        # identity) have no output of their own and are not cut points.
+        grew = len(self.graph.nodes) > n_before
+        if isinstance(out, fx.Proxy) and grew and not self.is_leaf_module(m, path):
             self.module_outputs.setdefault(path, out.node)
         return out
 

@@ -255,6 +255,11 @@ def extract_latents(
                 if n is None:
                     chunks.append((feats, lab))
                 else:
+                    if pos + b > n:
+                        raise NeuralError(
+                            f"data yielded more than its length {n} samples; make the "
+                            "Dataset's __len__ match what it yields."
+                        )
                     if latents is None:  # the width is known after the first batch
                         latents = np.empty((n, feats.shape[1]), dtype=np.float32)
                         labels = None if lab is None else np.empty(n, dtype=np.int64)
@@ -274,6 +279,10 @@ def extract_latents(
         labels = None if chunks[0][1] is None else np.concatenate([c[1] for c in chunks])
     if latents is None:
         raise NeuralError("data is empty (or its shard is): pass at least one sample per shard.")
+    # A DataLoader with drop_last=True yields fewer samples than its dataset holds.
+    if n is not None and pos < n:
+        latents = latents[:pos]
+        labels = None if labels is None else labels[:pos]
     return latents, labels
 
 

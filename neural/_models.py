@@ -13,8 +13,9 @@ Module names follow torchvision (``conv1``, ``bn1``, ``layer1`` ... ``avgpool``,
 are functional calls, so they appear as fx nodes ``relu_5`` or ``add_3``.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` here: torch.fx copies the forward's
+# annotations into traced code, and string annotations make such GraphModules
+# (truncated models included) impossible to pickle.
 from collections.abc import Callable, Sequence
 
 import torch

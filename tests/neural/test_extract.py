@@ -174,3 +174,26 @@ def test_cuda_request_without_cuda(backbone, data):
         match=r"device='cuda' was requested but CUDA is not available.*pass device='cpu'",
     ):
         extract_latents(backbone, data[0], device="cuda", progress=False)
+
+
+def test_iterable_dataset_and_drop_last(backbone, data):
+    X, y = data
+    ref, ref_y = extract_latents(backbone, (X, y), progress=False)
+
+    class Stream(torch.utils.data.IterableDataset):
+        def __iter__(self):
+            return iter(zip(X, y, strict=True))
+
+    lat, lab = extract_latents(backbone, DataLoader(Stream(), batch_size=6), progress=False)
+    np.testing.assert_allclose(lat, ref, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(lab, ref_y)
+    with pytest.raises(NeuralError, match=r"shard= needs a data set of known length"):
+        extract_latents(backbone, DataLoader(Stream(), batch_size=6), shard=(0, 2), progress=False)
+    # drop_last: 37 samples in batches of 10 -> 30 rows, no uninitialised tail.
+    lat, lab = extract_latents(
+        backbone, DataLoader(TensorDataset(X, y), batch_size=10, drop_last=True), progress=False
+    )
+    np.testing.assert_allclose(lat, ref[:30], rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(lab, ref_y[:30])
+    with pytest.raises(NeuralError, match=r"data is empty"):
+        extract_latents(backbone, X[:0], progress=False)

@@ -250,3 +250,16 @@ def test_untraceable_sequential_is_cut_as_a_prefix():
         warnings.simplefilter("ignore")
         with pytest.raises(NeuralError, match=r"node='1\.7' is not a submodule"):
             truncate(seq, "1.7")
+
+
+def test_cut_state_dict_and_pickle_round_trip(model, x, tmp_path):
+    # What saving a VI-Net needs: a fresh cut of a fresh model loads the saved cut's
+    # state, and a whole cut pickles.
+    cut = truncate(model, "layer3.0.bn1")
+    fresh = truncate(digits_resnet(), "layer3.0.bn1")
+    fresh.load_state_dict(cut.state_dict())
+    torch.save(cut, tmp_path / "cut.pt")
+    loaded = torch.load(tmp_path / "cut.pt", weights_only=False)
+    with torch.no_grad():
+        torch.testing.assert_close(fresh.eval()(x), cut(x), rtol=0, atol=0)
+        torch.testing.assert_close(loaded(x), cut(x), rtol=0, atol=0)

@@ -95,8 +95,8 @@ def shard_range(n_samples: int, shard: tuple[int, int] | None) -> range:
 
 def _batches(
     data: Any, batch_size: int, shard: tuple[int, int] | None
-) -> tuple[Iterable[Any], int | None, str]:
-    """Turn ``data`` into an iterable of batches, the number of samples, and a description."""
+) -> tuple[Iterable[Any], int | None]:
+    """Turn ``data`` into an iterable of batches and the number of samples (None if unknown)."""
     if isinstance(data, DataLoader):
         dataset = data.dataset
         if isinstance(dataset, IterableDataset) or not hasattr(dataset, "__len__"):
@@ -105,9 +105,9 @@ def _batches(
                     "shard= needs a data set of known length, but the DataLoader wraps an "
                     "IterableDataset; shard the stream yourself or pass a map-style Dataset."
                 )
-            return data, None, "DataLoader"
+            return data, None
         if shard is None:
-            return data, len(dataset), "DataLoader"
+            return data, len(dataset)
         idx = shard_range(len(dataset), shard)
         loader = DataLoader(
             Subset(dataset, idx),
@@ -116,11 +116,11 @@ def _batches(
             num_workers=data.num_workers,
             pin_memory=data.pin_memory,
         )
-        return loader, len(idx), "DataLoader"
+        return loader, len(idx)
     if isinstance(data, Dataset) and hasattr(data, "__len__"):
         idx = shard_range(len(data), shard)
         subset = data if shard is None else Subset(data, idx)
-        return DataLoader(subset, batch_size=batch_size, shuffle=False), len(idx), "Dataset"
+        return DataLoader(subset, batch_size=batch_size, shuffle=False), len(idx)
     X, y = data, None
     if isinstance(data, (tuple, list)):
         if len(data) != 2:
@@ -149,7 +149,7 @@ def _batches(
             stop = min(start + batch_size, idx.stop)
             yield X[start:stop] if y is None else (X[start:stop], y[start:stop])
 
-    return gen(), len(idx), "X"
+    return gen(), len(idx)
 
 
 def _split(batch: Any) -> tuple[torch.Tensor, Any]:
@@ -222,7 +222,7 @@ def extract_latents(
     shard = _check_shard(shard)
     home = resolve_device(None, model)
     dev = resolve_device(device, model)
-    batches, n, _ = _batches(data, batch_size, shard)
+    batches, n = _batches(data, batch_size, shard)
     states = [(m, m.training) for m in model.modules()]
     if isinstance(autocast, torch.dtype):
         amp = torch.autocast(dev.type, dtype=autocast)

@@ -187,6 +187,10 @@ def cache_dir() -> Path:
     return Path.home() / ".cache" / "vinet"
 
 
+# The parameter ``cache_dir`` of pretrained_digits_model shadows the function.
+_user_cache_dir = cache_dir
+
+
 def _recipe_path(folder: Path, recipe: dict[str, Any]) -> Path:
     key = json.dumps(recipe, sort_keys=True)
     digest = hashlib.sha256(f"{key}|torch={torch.__version__.split('+')[0]}".encode()).hexdigest()
@@ -221,7 +225,7 @@ def pretrained_digits_model(
         The trained model in eval mode on the CPU: input ``(N, 1, 8, 8)`` in ``[0, 1]``,
         output ``(N, 10)`` logits.
     """
-    folder = Path(cache_dir) if cache_dir is not None else globals()["cache_dir"]()
+    folder = Path(cache_dir) if cache_dir is not None else _user_cache_dir()
     path = _recipe_path(folder, DIGITS_RECIPE)
     model_kwargs = {
         k: tuple(v) if isinstance(v, list) else v for k, v in DIGITS_RECIPE["model"].items()

@@ -136,20 +136,18 @@ def _node_names(graph: fx.Graph) -> OrderedDict[str, fx.Node]:
     return names
 
 
-def _lookup(
-    gm: fx.GraphModule, outputs: dict[str, fx.Node], node: str | NodeInfo
-) -> tuple[str, fx.Node]:
+def _lookup(gm: fx.GraphModule, outputs: dict[str, fx.Node], node: str | NodeInfo) -> fx.Node:
     """Find the graph node called ``node`` (a cut-point name, fx name or container path)."""
     name = node.name if isinstance(node, NodeInfo) else node
     names = _node_names(gm.graph)
     if isinstance(name, str):
         if name in names:
-            return name, names[name]
+            return names[name]
         if name in outputs and outputs[name].graph is gm.graph:
-            return name, outputs[name]
+            return outputs[name]
         for n in names.values():  # the fx spelling ("layer3_1_bn1") is an accepted alias
             if n.name == name:
-                return name, n
+                return n
     valid = list(names) + [p for p in outputs if p not in names]
     raise NeuralError(
         f"node={name!r} is not a node of the traced model. " + suggest(str(name), valid)
@@ -322,7 +320,7 @@ def truncate(model: nn.Module, node: str | NodeInfo) -> nn.Module:
         gm, outputs = _trace(model)
     except _TraceFailure as failure:
         return _fallback_cut(model, node, failure)
-    _name, target = _lookup(gm, outputs, node)
+    target = _lookup(gm, outputs, node)
     graph = gm.graph
     nodes = list(graph.nodes)
     output = nodes[-1]

@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 from torch.utils.data import DataLoader, TensorDataset
 
 from neural import (
@@ -14,6 +16,7 @@ from neural import (
     save_shard,
     truncate,
 )
+from neural._extract import shard_range
 
 
 @pytest.fixture(scope="module")
@@ -197,3 +200,11 @@ def test_iterable_dataset_and_drop_last(backbone, data):
     np.testing.assert_array_equal(lab, ref_y[:30])
     with pytest.raises(NeuralError, match=r"data is empty"):
         extract_latents(backbone, X[:0], progress=False)
+
+
+@given(st.integers(0, 500), st.integers(1, 40))
+def test_shards_partition_the_samples_in_order(n_samples, n_shards):
+    parts = [shard_range(n_samples, (i, n_shards)) for i in range(n_shards)]
+    assert [j for part in parts for j in part] == list(range(n_samples))
+    sizes = [len(part) for part in parts]
+    assert max(sizes) - min(sizes) <= 1

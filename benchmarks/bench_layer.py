@@ -7,25 +7,23 @@ the target is ≥ 0.5 on CPU (issue 6). A ``torch.sparse`` CSR product of the sa
 coefficients is timed as well, to justify the dense default.
 
 Run ``python benchmarks/bench_layer.py`` (``--quick`` for a short run); prints a table
-and writes ``benchmarks/results/bench_layer.json``.
+and writes ``benchmarks/results/bench_layer.json`` (see README.md). Torch runs on one
+thread by default (``--threads``): these are small kernels, and on a machine whose other
+cores are busy a second OpenMP thread makes every op wait.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 import torch
+from _results import metric, write_results
 
 from algebra import PolynomialSet, all_monomials
 from bridge import PolynomialLayer
-
-RESULTS = Path(__file__).resolve().parent / "results"
 
 #: (n variables, max degree, p outputs, coefficient density): VI-Net-like layers
 #: (PCA to 8-32 dims, degree ≤ 3-4, tens to hundreds of generators, sparse supports).
@@ -97,45 +95,46 @@ def bench_config(n: int, degree: int, p: int, density: float, batch: int, repeat
     }
 
 
-def main(argv: list[str] | None = None) -> dict:
-    """Run the benchmark, print the table and write the JSON; returns the results."""
+def main(argv: list[str] | None = None) -> None:
+    """Run the benchmark, print the table and write the JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats, two shapes")
     parser.add_argument("--batch", type=int, default=256)
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
-    parser.add_argument("--out", type=Path, default=RESULTS / "bench_layer.json")
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default: 1)")
     args = parser.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    torch.set_num_threads(args.threads)
     configs = CONFIGS[:2] if args.quick else CONFIGS
     repeat, number = (3, 5) if args.quick else (7, 20)
     rows = [bench_config(*c, batch=args.batch, repeat=repeat, number=number) for c in configs]
-    header = f"{'n':>3} {'deg':>3} {'terms':>6} {'out':>5} {'dens':>5} " \
-             f"{'layer/s':>10} {'linear/s':>10} {'sparse/s':>10} {'ratio':>6}"
     print("PolynomialLayer forward vs nn.Linear on precomputed monomials "
           f"(batch {args.batch}, {torch.get_num_threads()} threads, samples/s)")
-    print(header)
+    print(f"{'n':>3} {'deg':>3} {'terms':>6} {'out':>5} {'dens':>5} "
+          f"{'layer/s':>10} {'linear/s':>10} {'sparse/s':>10} {'ratio':>6}")
     for r in rows:
         print(f"{r['n_vars']:>3} {r['max_degree']:>3} {r['n_terms']:>6} {r['n_out']:>5} "
               f"{r['density']:>5.2f} {r['layer_samples_per_s']:>10.0f} "
               f"{r['linear_samples_per_s']:>10.0f} {r['sparse_samples_per_s']:>10.0f} "
               f"{r['ratio_layer_over_linear']:>6.2f}")
     ratios = [r["ratio_layer_over_linear"] for r in rows]
+    sparse = float(np.median([r["ratio_sparse_over_dense"] for r in rows]))
     print(f"min ratio layer/linear = {min(ratios):.2f} (target >= 0.5); "
-          f"median sparse/dense = {np.median([r['ratio_sparse_over_dense'] for r in rows]):.2f}")
-    result = {
-        "benchmark": "bench_layer",
-        "torch": torch.__version__,
-        "threads": torch.get_num_threads(),
-        "machine": platform.processor() or platform.machine(),
-        "rows": rows,
-        "min_ratio_layer_over_linear": min(ratios),
-        "target_ratio": 0.5,
-    }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2))
-    print(f"wrote {args.out}")
-    return result
+          f"median sparse/dense = {sparse:.2f}")
+    write_results(
+        "bench_layer",
+        [
+            metric("PolynomialLayer / nn.Linear throughput, min over shapes", min(ratios), "x",
+                   ">= 0.5"),
+            metric("PolynomialLayer / nn.Linear throughput, median over shapes",
+                   float(np.median(ratios)), "x"),
+            metric("torch.sparse CSR product / dense layer throughput, median", sparse, "x"),
+        ],
+        rows=rows,
+        quick=args.quick,
+        description="PolynomialLayer forward (monomial chain + masked dense product) against "
+                    "an nn.Linear doing the same multiply-adds on precomputed monomials, CPU.",
+        threads=torch.get_num_threads(),
+        torch=torch.__version__,
+    )
 
 
 if __name__ == "__main__":

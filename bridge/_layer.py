@@ -189,6 +189,7 @@ class PolynomialLayer(nn.Module):
         self.register_buffer("var", torch.as_tensor(var, device=device))
         self.register_buffer("mask", torch.as_tensor(M, device=device))
         self.register_buffer("labels", torch.as_tensor(lab, device=device))
+        self._weight_cache: tuple[Any, torch.Tensor] | None = None
         self._build_levels()
         self.register_load_state_dict_post_hook(PolynomialLayer._after_load)
         self.reset_parameters()
@@ -313,6 +314,23 @@ class PolynomialLayer(nn.Module):
                 rows.mul_(zt.index_select(0, var))
         return out
 
+    def _masked_weight(self) -> torch.Tensor:
+        """``coef * mask``; without autograd, cached until ``coef`` or ``mask`` changes.
+
+        Re-applying the mask in every training forward keeps masked coefficients out of
+        the output whatever the optimiser does to them. At inference the product is
+        reused: every in-place update (optimiser steps, ``load_state_dict``,
+        ``set_coefficients``) bumps the tensors' version counters, which are part of
+        the cache key, so a stale product is never used.
+        """
+        if torch.is_grad_enabled() or torch.compiler.is_compiling():
+            return self.coef * self.mask
+        key = (self.coef._version, self.mask._version, self.coef.data_ptr(),
+               self.mask.data_ptr(), self.coef.dtype, self.coef.device)
+        if self._weight_cache is None or self._weight_cache[0] != key:
+            self._weight_cache = (key, self.coef.detach() * self.mask)
+        return self._weight_cache[1]
+
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """Evaluate the polynomials.
 
@@ -327,7 +345,7 @@ class PolynomialLayer(nn.Module):
         """
         lead = z.shape[:-1]
         z2 = z.reshape(-1, self.in_features)
-        w = self.coef * self.mask
+        w = self._masked_weight()
         if self.max_degree == 0:
             out = w[0].expand(z2.shape[0], self.out_features)
         else:

@@ -139,6 +139,28 @@ def test_mask_is_kept_during_training():
     torch.testing.assert_close(layer(z), before)
 
 
+def test_inference_weight_cache_follows_updates():
+    polys = _random_set(np.random.default_rng(13), 2, 2, 2)
+    layer = PolynomialLayer.from_polynomials(polys)
+    z = torch.rand(10, 2)
+    with torch.no_grad():
+        first = layer(z)  # fills the cache
+    opt = torch.optim.SGD(layer.parameters(), lr=0.5)
+    layer(z).sum().backward()
+    opt.step()
+    with torch.inference_mode():
+        after_step = layer(z)
+    # Oracle: the same coefficients evaluated by algebra.
+    expected = np.abs(layer.to_polynomials().evaluate(z.double().numpy()))
+    np.testing.assert_allclose(after_step.numpy(), expected, rtol=1e-5, atol=1e-5)
+    assert not torch.allclose(after_step, first)
+    fresh = PolynomialLayer(layer.terms, 2)
+    fresh.load_state_dict(layer.state_dict())
+    with torch.no_grad():
+        layer.load_state_dict(fresh.state_dict())  # in place: same result, cache refreshed
+        torch.testing.assert_close(layer(z), fresh(z))
+
+
 def test_reset_parameters_respects_mask_and_fan_in():
     mask = np.zeros((6, 2), dtype=bool)
     mask[[0, 2, 5], 0] = True

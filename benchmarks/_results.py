@@ -91,6 +91,9 @@ def machine() -> dict:
         "cpu_count": os.cpu_count(),
         "python": platform.python_version(),
     }
+    if hasattr(os, "getloadavg"):
+        # Other processes on the machine distort every timing: record how busy it was.
+        info["load_average_1min"] = round(os.getloadavg()[0], 2)
     for mod in ("numpy", "numba", "torch"):
         if mod in sys.modules:
             info[mod] = getattr(sys.modules[mod], "__version__", "?")

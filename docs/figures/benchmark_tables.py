@@ -38,8 +38,9 @@ def markdown_table(rows: list[dict]) -> str:
 
 
 def machine_line(info: dict) -> str:
-    keys = ("processor", "cpu_count", "python", "numpy", "numba", "torch")
-    return ", ".join(f"{k} {info[k]}" for k in keys if k in info)
+    keys = ("processor", "cpu_count", "python", "numpy", "numba", "torch",
+            "load_average_1min")
+    return ", ".join(f"{k.replace('_', ' ')} {info[k]}" for k in keys if k in info)
 
 
 def render(summary: dict, folder: str) -> str:

@@ -35,6 +35,8 @@ from algebra._orders import (
     variable_permutation,
 )
 from algebra._polyset import PolynomialSet
+from algebra._prune import discriminative_scores, prune_generators
+from algebra._transformer import VanishingIdealTransformer
 from algebra._vca import fit_vca
 from algebra._version import __version__
 
@@ -45,6 +47,7 @@ __all__ = [
     "BorderBasis",
     "PolynomialSet",
     "TermOrder",
+    "VanishingIdealTransformer",
     "__version__",
     "all_monomials",
     "border",
@@ -52,6 +55,7 @@ __all__ = [
     "default_tau",
     "deglex",
     "degrevlex",
+    "discriminative_scores",
     "divides",
     "evaluate_monomials",
     "fit_abm",
@@ -65,6 +69,7 @@ __all__ = [
     "lex",
     "monomial_chain",
     "order_ideal_closure",
+    "prune_generators",
     "rational_circle_points",
     "sort_terms",
     "total_degree",

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy.linalg import eigh
 
 from algebra._approx import border_loop, check_loop_parameters, check_psi, prepare_data
 from algebra._polyset import PolynomialSet
@@ -33,7 +34,8 @@ class _EigenDecision:
         M[:k, :k] = G
         M[:k, k] = M[k, :k] = c
         M[k, k] = d
-        w, V = np.linalg.eigh(M)
+        # Only the smallest eigenpair is needed (LAPACK syevr with an index range).
+        w, V = eigh(M, subset_by_index=[0, 0])
         if w[0] > self.psi:
             return None
         v = V[:, 0]

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from algebra._errors import AlgebraError
 from algebra._monomials import chain_into, default_chunk_rows
@@ -244,9 +245,10 @@ def border_loop(
         if k + exps.shape[0] > max_terms:
             raise AlgebraError(
                 f"Degree {degree} needs {k + exps.shape[0]} terms (|O| = {k} plus "
-                f"{exps.shape[0]} border terms), more than max_terms={max_terms}; raise "
-                f"psi, lower max_degree, or raise max_terms if the memory and time of a "
-                f"{k + exps.shape[0]}-column Gram matrix are acceptable."
+                f"{exps.shape[0]} border terms), more than max_terms={max_terms}; scale "
+                f"the data to [-1, 1], raise psi, lower max_degree, or raise max_terms if "
+                f"the memory and time of a {k + exps.shape[0]}-column Gram matrix are "
+                f"acceptable."
             )
         info = [cand[u.tobytes()] for u in exps]
         parent = np.array(O_parent + [i for _, i, _ in info], dtype=np.int64)
@@ -260,29 +262,32 @@ def border_loop(
         Gd[:k, k:] = cross[:, :k].T
         cols = list(range(k))
         joined = 0
-        for j in range(exps.shape[0]):
-            u_col = k + j
-            idx = np.asarray(cols)
-            c = Gd[idx, u_col]
-            d = float(Gd[u_col, u_col])
-            result = decision.decide(Gd[np.ix_(idx, idx)], c, d)
-            if result is not None:
-                coef_O, coef_u, mse = result
-                full = np.zeros(len(cols) + 1)
-                full[:-1] = coef_O
-                full[-1] = coef_u
-                gen_lead.append(exps[j])
-                gen_coef.append(full)
-                gen_mse.append(mse)
-            elif is_cand[j]:
-                decision.join(c, d)
-                cols.append(u_col)
-                O_index[exps[j].tobytes()] = len(O_exps)
-                O_exps.append(exps[j])
-                O_parent.append(info[j][1])
-                O_var.append(info[j][2])
-                O_deg.append(degree)
-                joined += 1
+        # The decisions work on small (|O| × |O|) matrices, for which a multi-threaded
+        # BLAS only adds synchronisation (50× slower eigh on 2 busy cores): one thread.
+        with threadpool_limits(limits=1, user_api="blas"):
+            for j in range(exps.shape[0]):
+                u_col = k + j
+                idx = np.asarray(cols)
+                c = Gd[idx, u_col]
+                d = float(Gd[u_col, u_col])
+                result = decision.decide(Gd[np.ix_(idx, idx)], c, d)
+                if result is not None:
+                    coef_O, coef_u, mse = result
+                    full = np.zeros(len(cols) + 1)
+                    full[:-1] = coef_O
+                    full[-1] = coef_u
+                    gen_lead.append(exps[j])
+                    gen_coef.append(full)
+                    gen_mse.append(mse)
+                elif is_cand[j]:
+                    decision.join(c, d)
+                    cols.append(u_col)
+                    O_index[exps[j].tobytes()] = len(O_exps)
+                    O_exps.append(exps[j])
+                    O_parent.append(info[j][1])
+                    O_var.append(info[j][2])
+                    O_deg.append(degree)
+                    joined += 1
         G_O = Gd[np.ix_(cols, cols)]
         if on_degree is not None:
             on_degree(degree, len(gen_lead), len(O_exps))

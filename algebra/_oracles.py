@@ -328,7 +328,8 @@ def solve_with_ihb(
     G, c, d, radius, oracle, psi, eps, max_iter
         As in :func:`solve_oracle`.
     inverse : GramInverse or None
-        ``G⁻¹`` maintained by the caller; ``None`` inverts ``G`` here.
+        ``G⁻¹`` maintained by the caller; ``None`` inverts ``G`` here.  Once it is
+        singular, boosting is skipped (the plain oracle runs).
     ihb : {"none", "weak", "full"}, default="weak"
         ``"none"`` calls :func:`solve_oracle` directly.
 
@@ -338,7 +339,10 @@ def solve_with_ihb(
     """
     _check_choice("ihb", ihb, IHB_MODES)
     run = dict(oracle=oracle, psi=psi, eps=eps, max_iter=max_iter)
-    if ihb == "none":
+    if ihb == "none" or (inverse is not None and inverse.is_singular):
+        # A singular Gram matrix (dependent terms in O, e.g. unscaled data or more
+        # terms than samples) gives no useful lower bound and a costly least-squares
+        # solve per term: fall back to the plain oracle.
         return solve_oracle(G, c, d, radius, **run)
     if inverse is None:
         inverse = GramInverse(G)

@@ -260,7 +260,8 @@ def test_bad_input_messages():
         fit_oavi(bad)
     with pytest.raises(AlgebraError, match="X has 1 sample; fitting a vanishing ideal needs"):
         fit_abm(X[:1])
-    with pytest.raises(AlgebraError, match=r"more than max_terms=5; raise psi"):
+    with pytest.raises(AlgebraError,
+                       match=r"more than max_terms=5; scale the data to \[-1, 1\], raise psi"):
         fit_oavi(X, psi=1e-6, max_terms=5)
     with pytest.raises(AlgebraError, match=r"more than max_terms=5"):
         fit_vca(X, psi=1e-6, max_terms=5)

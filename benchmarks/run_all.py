@@ -30,7 +30,7 @@ import sys
 import time
 from pathlib import Path
 
-from _results import RESULTS, machine, metric
+from _results import RESULTS, machine
 
 HERE = Path(__file__).resolve().parent
 SUMMARY = RESULTS / "summary.json"
@@ -52,18 +52,12 @@ def supported_flags(script: Path) -> set[str]:
     return {flag for flag in ("--quick", "--full") if f'"{flag}"' in text or f"'{flag}'" in text}
 
 
-def summary_rows(name: str, data: dict) -> list[dict]:
-    """The summary entries of one results file, adapting scripts that predate the convention."""
+def summary_rows(data: dict) -> list[dict]:
+    """The summary entries of one results file (a placeholder row when it has none)."""
     if isinstance(data.get("summary"), list):
         return data["summary"]
-    # bench_layer.py (written before the convention) reports its headline as two fields.
-    if "min_ratio_layer_over_linear" in data:
-        target = data.get("target_ratio")
-        return [metric("PolynomialLayer / nn.Linear throughput, min over shapes",
-                       data["min_ratio_layer_over_linear"], "x",
-                       f">= {target}" if target is not None else None)]
-    return [{"metric": "(no summary list in the results file)", "value": float("nan"),
-             "unit": "", "target": None, "met": None}]
+    return [{"metric": "(no summary list in the results file; see benchmarks/README.md)",
+             "value": float("nan"), "unit": "", "target": None, "met": None}]
 
 
 def run_one(script: Path, mode: str | None, timeout: float) -> dict:
@@ -87,7 +81,7 @@ def run_one(script: Path, mode: str | None, timeout: float) -> dict:
     if returncode == 0 and fresh:
         data = json.loads(result_file.read_text(encoding="utf-8"))
         record["results"] = str(result_file.relative_to(HERE.parent))
-        record["summary"] = summary_rows(name, data)
+        record["summary"] = summary_rows(data)
     elif returncode == 0:
         record["error"] = f"exited 0 but wrote no {result_file.name}"
     else:

@@ -16,13 +16,21 @@ from algebra import __version__
 #: Sub-command name -> module in :mod:`bridge.commands` and its one-line help.
 COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("bridge.commands.demo", "Run the whole pipeline on the bundled default data."),
-    "ideal": (
-        "bridge.commands.ideal",
-        "Print the generators of the approximate vanishing ideal of a .csv or .npy file.",
-    ),
     "extract": (
         "bridge.commands.extract",
         "Extract pooled latent features of a cut network into a shard file.",
+    ),
+    "fit": (
+        "bridge.commands.fit",
+        "Build and train VI-Net from a model, a cut node and data; save it as one file.",
+    ),
+    "inspect": (
+        "bridge.commands.inspect",
+        "Print a saved VI-Net's configuration and each class's generators as sympy.",
+    ),
+    "evaluate": (
+        "bridge.commands.evaluate",
+        "Accuracy, parameters and throughput of a saved VI-Net on labelled data.",
     ),
 }
 

@@ -1,0 +1,552 @@
+"""Build VI-Net from a pretrained model, a cut node and training data; and its baselines.
+
+The pipeline of VI-Net (Pelleriti, Zimmer, Wirth, Pokutta, ICML 2025, arXiv
+2502.15051, Sec. 3-4; ``docs/design.md``):
+
+1. cut the network (:func:`neural.truncate`), extract pooled latents once;
+2. fit the preprocessing (PCA to ``n_components``, scaling to ``[-1, 1]``);
+3. fit the generators of each class's approximate vanishing ideal (OAVI or ABM,
+   subsampled per class, classes in parallel through joblib);
+4. keep the most discriminative generators (:func:`algebra.prune_generators`);
+5. compile them into a :class:`~bridge.PolynomialLayer` (outputs scaled to unit RMS);
+6. fit the linear head on the cached features ``|G(z)|`` (full-batch L-BFGS), then
+   fine-tune the coefficients (sparsity mask fixed) and the head with cross-entropy,
+   the backbone frozen.
+
+The baselines share steps 1, 2 and 6: :func:`linear_probe` (no polynomial layer) and
+:func:`random_monomial_baseline` (random monomials of the same size).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from joblib import Parallel, delayed
+from torch import nn
+from tqdm.auto import tqdm
+
+import neural
+from algebra import PolynomialSet, fit_vanishing_ideal, prune_generators
+from bridge._errors import BridgeError
+from bridge._layer import PolynomialLayer
+from bridge._vinet import VINet
+
+__all__ = ["build_vinet", "linear_probe", "random_monomial_baseline"]
+
+_METHODS = ("oavi", "abm")
+
+
+@dataclass
+class _Cut:
+    """The frozen part of a VI-Net and the cached preprocessed training latents."""
+
+    backbone: nn.Module
+    preprocess: nn.Sequential
+    z: torch.Tensor  # (N, k) float32 preprocessed latents of the training images
+    y: np.ndarray  # (N,) int64 labels
+    config: dict[str, Any]
+
+
+def _as_data(data: Any, name: str = "train_data") -> tuple[torch.Tensor, torch.Tensor]:
+    """Validate ``(X, y)`` and return float32 images and int64 labels as tensors."""
+    if not isinstance(data, (tuple, list)) or len(data) != 2:
+        raise BridgeError(
+            f"{name} must be a pair (X, y) of images (N, ...) and labels (N,), got "
+            f"{type(data).__name__}; e.g. neural.load_digits('train')."
+        )
+    X = torch.as_tensor(np.asarray(data[0]) if not isinstance(data[0], torch.Tensor) else data[0])
+    y = torch.as_tensor(np.asarray(data[1]) if not isinstance(data[1], torch.Tensor) else data[1])
+    if X.ndim < 2 or y.ndim != 1 or X.shape[0] != y.shape[0] or X.shape[0] == 0:
+        raise BridgeError(
+            f"{name} must hold N >= 1 images X of shape (N, ...) and N labels y of shape "
+            f"(N,), got X {tuple(X.shape)} and y {tuple(y.shape)}."
+        )
+    if y.dtype.is_floating_point or y.dtype == torch.bool:
+        raise BridgeError(f"{name} labels must be integers 0..C-1, got dtype {y.dtype}.")
+    return X.float(), y.long()
+
+
+def _check_cut(model: nn.Module, node: str, example: torch.Tensor) -> tuple[int, int]:
+    """Check that ``node`` lies before the classifier; return (node index, n_classes).
+
+    The classifier is the last node that holds parameters (``fc`` of a ResNet): a cut
+    at or after it leaves nothing for the polynomial layer to replace.
+    """
+    nodes = neural.list_nodes(model, example)
+    names = [n.name for n in nodes]
+    index = next((i for i, n in enumerate(nodes) if node == n.name or node in n.ends), None)
+    if index is None:
+        try:  # neural's message names the closest and the valid cut points
+            neural.truncate(model, node)
+        except neural.NeuralError as exc:
+            raise BridgeError(str(exc)) from exc
+        raise BridgeError(f"node={node!r} is not a cut point of this model.")
+    modules = dict(model.named_modules())
+    with_params = [
+        i for i, n in enumerate(nodes)
+        if n.op == "module" and n.name in modules
+        and any(True for _ in modules[n.name].parameters(recurse=False))
+    ]
+    classifier = with_params[-1] if with_params else len(nodes) - 1
+    if index >= classifier:
+        before = names[classifier - 1] if classifier > 0 else names[0]
+        raise BridgeError(
+            f"node={node!r} is at or after the classifier {names[classifier]!r}, so nothing "
+            f"would be left for the polynomial layer to replace; cut earlier, e.g. at "
+            f"{before!r}."
+        )
+    with torch.no_grad():
+        was = model.training
+        model.eval()
+        out = model(example)
+        model.train(was)
+    return index, int(out.shape[-1])
+
+
+def _prepare(
+    model: nn.Module,
+    node: str,
+    train_data: Any,
+    *,
+    pooling: str,
+    n_components: int | None,
+    scaling: str | None,
+    arch: str | None,
+    arch_kwargs: dict[str, Any] | None,
+    progress: bool,
+) -> _Cut:
+    """Steps 1-2: cut, extract latents once, fit the preprocessing."""
+    X, y = _as_data(train_data)
+    _, n_classes = _check_cut(model, node, X[:1])
+    labels = y.numpy()
+    missing = sorted(set(range(n_classes)) - set(np.unique(labels).tolist()))
+    if missing or labels.min() < 0 or labels.max() >= n_classes:
+        raise BridgeError(
+            f"train_data must contain every class 0..{n_classes - 1} of the model's "
+            f"{n_classes} outputs (a class without samples has no vanishing ideal), but "
+            f"class(es) {missing or sorted(set(labels.tolist()) - set(range(n_classes)))} "
+            "are absent or out of range; add samples of every class."
+        )
+    backbone = neural.truncate(model, node).eval()
+    for p in backbone.parameters():
+        p.requires_grad_(False)
+    latents, _ = neural.extract_latents(backbone, X, pooling=pooling, progress=progress)
+    width = latents.shape[1]
+    if n_components is not None and not 1 <= n_components <= min(width, latents.shape[0]):
+        raise BridgeError(
+            f"n_components={n_components} is larger than the latent width {width} at "
+            f"node={node!r} (pooling={pooling!r}) or the {latents.shape[0]} samples; pass "
+            f"n_components <= {min(width, latents.shape[0])}, pooling='flatten' for wider "
+            "latents, or None to skip the PCA."
+        )
+    preprocess = neural.make_preprocessing(latents, n_components, scaling)
+    with torch.no_grad():
+        z = preprocess(torch.as_tensor(latents)).float()
+    config = {
+        "arch": arch,
+        "arch_kwargs": dict(arch_kwargs or {}),
+        "node": node,
+        "pooling": pooling,
+        "input_shape": list(X.shape[1:]),
+        "n_classes": n_classes,
+        "latent_width": int(width),
+        "n_components": n_components,
+        "n_components_out": int(z.shape[1]),
+        "scaling": scaling,
+    }
+    return _Cut(backbone, preprocess, z, labels, config)
+
+
+def _fit_head(
+    poly: nn.Module | None,
+    head: nn.Linear,
+    z: torch.Tensor,
+    y: np.ndarray,
+    *,
+    epochs: int,
+    lr: float,
+    batch_size: int,
+    weight_decay: float,
+    random_state: int,
+    progress: bool,
+) -> list[float]:
+    """Step 6: fit ``head`` on ``poly(z)``, then fine-tune ``poly`` and ``head`` together.
+
+    First the head alone, full batch with L-BFGS on the cached features (a convex
+    problem: multinomial logistic regression with an L2 penalty), so fine-tuning
+    starts from the best linear read-out; then ``epochs`` of Adam on mini-batches
+    of ``z`` with cross-entropy, updating the polynomial coefficients (their mask
+    stays fixed, see :class:`PolynomialLayer`) and the head. Returns the mean loss
+    of each fine-tuning epoch.
+    """
+    target = torch.as_tensor(y)
+    poly = poly if poly is not None else nn.Identity()
+    with torch.no_grad():
+        feats = poly(z)
+    l2 = 1e-4
+
+    lbfgs = torch.optim.LBFGS(head.parameters(), lr=1.0, max_iter=100,
+                              line_search_fn="strong_wolfe")
+
+    def closure() -> torch.Tensor:
+        lbfgs.zero_grad()
+        loss = F.cross_entropy(head(feats), target) + l2 * head.weight.pow(2).sum()
+        loss.backward()
+        return loss
+
+    lbfgs.step(closure)
+    history: list[float] = []
+    params = [p for p in [*poly.parameters(), *head.parameters()] if p.requires_grad]
+    if epochs == 0 or not params:
+        return history
+    opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
+    gen = torch.Generator().manual_seed(random_state)
+    bar = tqdm(range(epochs), desc="fine-tune", unit="epoch", disable=not progress, leave=False)
+    poly.train()
+    for _ in bar:
+        order = torch.randperm(z.shape[0], generator=gen)
+        total = 0.0
+        for start in range(0, z.shape[0], batch_size):
+            idx = order[start : start + batch_size]
+            loss = F.cross_entropy(head(poly(z[idx])), target[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(idx)
+        sched.step()
+        history.append(total / z.shape[0])
+        bar.set_postfix(loss=f"{history[-1]:.4f}")
+    poly.eval()
+    return history
+
+
+def _check_training(epochs: Any, lr: Any, batch_size: Any) -> None:
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
+        raise BridgeError(f"epochs={epochs!r} must be an integer >= 0; pass e.g. 20.")
+    if not isinstance(lr, (int, float)) or not lr > 0:
+        raise BridgeError(f"lr={lr!r} must be a positive number; pass e.g. 1e-2.")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise BridgeError(f"batch_size={batch_size!r} must be a positive integer; pass e.g. 128.")
+
+
+def _fit_class(z: np.ndarray, label: int, method: str, fit_kwargs: dict[str, Any]) -> PolynomialSet:
+    """Generators of one class's approximate vanishing ideal, labelled with the class."""
+    G = fit_vanishing_ideal(z, method=method, **fit_kwargs)
+    if len(G) == 0:
+        return G
+    return PolynomialSet(G.terms, G.coef, order=G.order, leading=G.leading, mse=G.mse,
+                         labels=np.full(len(G), label), order_ideal=G.order_ideal)
+
+
+def build_vinet(
+    model: nn.Module,
+    node: str,
+    train_data: Any,
+    *,
+    n_components: int | None = 16,
+    pooling: str = "avg",
+    scaling: str | None = "minmax",
+    method: str = "oavi",
+    psi: float = 0.01,
+    max_degree: int = 2,
+    max_samples: int | None = None,
+    keep: int | float | None = None,
+    n_jobs: int | None = 1,
+    epochs: int = 20,
+    lr: float = 1e-2,
+    batch_size: int = 128,
+    weight_decay: float = 0.0,
+    freeze_backbone: bool = True,
+    arch: str | None = None,
+    arch_kwargs: dict[str, Any] | None = None,
+    progress: bool = True,
+    random_state: int = 0,
+    **fit_kwargs: Any,
+) -> VINet:
+    """Build and train a VI-Net from a pretrained classifier.
+
+    Parameters
+    ----------
+    model : nn.Module
+        The pretrained classifier, input ``(N, *input_shape)``, output
+        ``(N, n_classes)`` logits. Left unchanged.
+    node : str
+        Where to cut (a name from :func:`neural.list_nodes`), before the classifier.
+    train_data : tuple (X, y)
+        Training images ``(N, *input_shape)`` and labels ``(N,)`` in
+        ``0..n_classes-1``; every class must be present.
+    n_components : int or None, default=16
+        PCA dimension ``k`` of the latents (at most their width); ``None``: no PCA.
+    pooling : {"avg", "max", "flatten"}, default="avg"
+        How activations ``(N, C, H, W)`` become latent vectors.
+    scaling : {"minmax", "tanh", "standard"} or None, default="minmax"
+        Scaling after the PCA (``"minmax"``: onto ``[-1, 1]``, OAVI's setting).
+    method : {"oavi", "abm"}, default="oavi"
+        Generator algorithm (:func:`algebra.fit_oavi`, :func:`algebra.fit_abm`).
+    psi : float, default=0.01
+        Vanishing tolerance: mean of ``g(z)²`` over the class's samples ``<= psi``.
+    max_degree : int, default=2
+        Largest degree of a generator.
+    max_samples : int, optional
+        Fit each class on at most this many samples drawn at random.
+    keep : int, float or None, default=None
+        Generators kept per class by discriminative score (an int count, a float
+        fraction, or all).
+    n_jobs : int or None, default=1
+        Classes fitted in parallel by joblib (``-1``: all cores). Under
+        ``joblib.parallel_config(backend="dask")`` they run on a Dask cluster.
+    epochs : int, default=20
+        Fine-tuning epochs of coefficients and head (``0``: head only).
+    lr : float, default=1e-2
+        Adam learning rate of the fine-tuning.
+    batch_size : int, default=128
+    weight_decay : float, default=0.0
+    freeze_backbone : bool, default=True
+        Keep the backbone fixed (the only supported mode: fine-tuning runs on the
+        cached latents, which is what makes it fast).
+    arch, arch_kwargs : str and dict, optional
+        The registered architecture of ``model`` (:data:`neural.MODELS`) and its
+        constructor options, stored so that :meth:`VINet.load` can rebuild it.
+    progress : bool, default=True
+        Progress bars for extraction, per-class fits and fine-tuning.
+    random_state : int, default=0
+        Seeds subsampling, the head's initialisation and the mini-batch order.
+    **fit_kwargs
+        Passed on to the generator algorithm (``oracle``, ``tau``, ``order``, ...).
+
+    Returns
+    -------
+    VINet
+        In eval mode, with :attr:`VINet.history_` the fine-tuning losses.
+
+    Raises
+    ------
+    BridgeError
+        For a cut at or after the classifier, ``n_components`` larger than the latent
+        width, a class absent from ``train_data``, bad training settings, or when no
+        class has a generator (raise ``psi`` or ``max_degree``).
+    """
+    if method not in _METHODS:
+        raise BridgeError(f"method={method!r} is not one of {_METHODS}; pass one of them.")
+    if not freeze_backbone:
+        raise BridgeError(
+            "freeze_backbone=False is not supported: VI-Net fine-tunes the polynomial layer "
+            "and head on cached latents; fine-tune the backbone before cutting it."
+        )
+    _check_training(epochs, lr, batch_size)
+    cut = _prepare(model, node, train_data, pooling=pooling, n_components=n_components,
+                   scaling=scaling, arch=arch, arch_kwargs=arch_kwargs, progress=progress)
+    z64 = cut.z.double().numpy()
+    classes = range(cut.config["n_classes"])
+    settings = {"psi": psi, "max_degree": max_degree, "max_samples": max_samples, **fit_kwargs}
+    jobs = (
+        delayed(_fit_class)(z64[cut.y == c], c, method,
+                            {**settings, "random_state": random_state + c})
+        for c in classes
+    )
+    bar = tqdm(total=len(classes), desc=f"{method} per class", unit="class",
+               disable=not progress, leave=False)
+    sets = []
+    for G in Parallel(n_jobs=n_jobs, return_as="generator")(jobs):
+        sets.append(G)
+        bar.update()
+    bar.close()
+    if sum(len(G) for G in sets) == 0:
+        raise BridgeError(
+            f"No class has a generator with psi={psi} and max_degree={max_degree}; the "
+            "latents are not described by low-degree polynomials at this tolerance: raise "
+            "psi or max_degree, or lower n_components."
+        )
+    sets = prune_generators(sets, z64, cut.y, keep=keep)
+    polys = PolynomialSet.concatenate([G for G in sets if len(G)])
+    poly = PolynomialLayer.from_polynomials(polys)
+    poly.feature_scale_(cut.z)
+    head = _new_head(poly.out_features, cut.config["n_classes"], random_state)
+    history = _fit_head(poly, head, cut.z, cut.y, epochs=epochs, lr=lr, batch_size=batch_size,
+                        weight_decay=weight_decay, random_state=random_state,
+                        progress=progress)
+    config = {**cut.config, "kind": "vinet", "method": method, "psi": psi,
+              "max_degree": max_degree, "max_samples": max_samples, "keep": keep,
+              "epochs": epochs, "lr": lr, "absolute": True,
+              "n_generators": [int((poly.labels == c).sum()) for c in classes]}
+    net = VINet(cut.backbone, cut.preprocess, poly, head, pooling=pooling, config=config)
+    net.history_ = history
+    return net.eval()
+
+
+def _new_head(n_in: int, n_out: int, random_state: int) -> nn.Linear:
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(random_state)
+        return nn.Linear(n_in, n_out)
+
+
+def linear_probe(
+    model: nn.Module,
+    node: str,
+    train_data: Any,
+    *,
+    n_components: int | None = 16,
+    pooling: str = "avg",
+    scaling: str | None = "minmax",
+    epochs: int = 20,
+    lr: float = 1e-2,
+    batch_size: int = 128,
+    weight_decay: float = 0.0,
+    arch: str | None = None,
+    arch_kwargs: dict[str, Any] | None = None,
+    progress: bool = True,
+    random_state: int = 0,
+) -> VINet:
+    """The linear-probe baseline: a linear head on the preprocessed latents at the cut.
+
+    Same cut, pooling, preprocessing and head training as :func:`build_vinet`, with no
+    polynomial layer.
+
+    Parameters
+    ----------
+    model, node, train_data, n_components, pooling, scaling, epochs, lr, batch_size, \
+weight_decay, arch, arch_kwargs, progress, random_state
+        As in :func:`build_vinet`.
+
+    Returns
+    -------
+    VINet
+        ``kind == "linear"``: ``(N, *input_shape) -> (N, n_classes)``.
+    """
+    _check_training(epochs, lr, batch_size)
+    cut = _prepare(model, node, train_data, pooling=pooling, n_components=n_components,
+                   scaling=scaling, arch=arch, arch_kwargs=arch_kwargs, progress=progress)
+    head = _new_head(cut.z.shape[1], cut.config["n_classes"], random_state)
+    history = _fit_head(None, head, cut.z, cut.y, epochs=epochs, lr=lr, batch_size=batch_size,
+                        weight_decay=weight_decay, random_state=random_state,
+                        progress=progress)
+    config = {**cut.config, "kind": "linear", "epochs": epochs, "lr": lr}
+    net = VINet(cut.backbone, cut.preprocess, None, head, pooling=pooling, config=config)
+    net.history_ = history
+    return net.eval()
+
+
+def random_order_ideal(degree_counts: list[int], n_vars: int,
+                       rng: np.random.Generator) -> np.ndarray:
+    """A random order ideal with ``degree_counts[d]`` monomials of degree ``d``.
+
+    Built level by level: the monomials of degree ``d`` are drawn without replacement
+    from the products ``m · x_v`` of the degree ``d - 1`` ones whose every divisor is
+    present (so the result stays closed under division). A level with fewer such
+    candidates than asked gets all of them.
+
+    Parameters
+    ----------
+    degree_counts : list of int
+        ``degree_counts[0]`` must be 1 (the constant).
+    n_vars : int
+    rng : numpy Generator
+
+    Returns
+    -------
+    ndarray of int64, shape (t, n_vars)
+    """
+    levels = [np.zeros((1, n_vars), dtype=np.int64)]
+    present = {tuple(levels[0][0])}
+    for count in degree_counts[1:]:
+        cands = {}
+        for m in levels[-1]:
+            for v in range(n_vars):
+                u = m.copy()
+                u[v] += 1
+                key = tuple(u)
+                if key in cands or key in present:
+                    continue
+                divisors = (tuple(u - np.eye(n_vars, dtype=np.int64)[w]) for w in np.flatnonzero(u))
+                if all(d in present for d in divisors):
+                    cands[key] = u
+        pool = np.array(list(cands.values()), dtype=np.int64).reshape(-1, n_vars)
+        take = min(count, pool.shape[0])
+        if take == 0:
+            break
+        chosen = pool[rng.choice(pool.shape[0], size=take, replace=False)]
+        present.update(tuple(r) for r in chosen)
+        levels.append(chosen)
+    return np.concatenate(levels)
+
+
+def random_monomial_baseline(
+    reference: VINet,
+    train_data: Any,
+    *,
+    epochs: int | None = None,
+    lr: float | None = None,
+    batch_size: int = 128,
+    weight_decay: float = 0.0,
+    progress: bool = True,
+    random_state: int = 0,
+) -> VINet:
+    """The random-feature baseline: random monomials of the same size as a VI-Net.
+
+    Same backbone and preprocessing as ``reference``; its polynomial layer is replaced
+    by one over a random order ideal with the same number of monomials of each degree,
+    the same number of outputs, and the same number of nonzero coefficients per output
+    (at random positions, random values), then trained exactly as VI-Net's
+    (unit-RMS outputs, L-BFGS head, fine-tuning).
+
+    Parameters
+    ----------
+    reference : VINet
+        A model from :func:`build_vinet`.
+    train_data : tuple (X, y)
+        The training data ``reference`` was built on.
+    epochs, lr : optional
+        Default: those of ``reference``.
+    batch_size, weight_decay, progress, random_state
+        As in :func:`build_vinet`.
+
+    Returns
+    -------
+    VINet
+        ``kind == "random"``.
+    """
+    if not isinstance(reference, VINet) or not reference.has_poly:
+        raise BridgeError(
+            "reference must be a VINet with a polynomial layer (from build_vinet); the "
+            "random baseline copies its size."
+        )
+    epochs = int(reference.config.get("epochs", 20)) if epochs is None else epochs
+    lr = float(reference.config.get("lr", 1e-2)) if lr is None else lr
+    _check_training(epochs, lr, batch_size)
+    X, y = _as_data(train_data)
+    rng = np.random.default_rng(random_state)
+    ref = reference.poly
+    degrees = ref.terms.sum(dim=1).numpy()
+    counts = np.bincount(degrees).tolist()
+    terms = random_order_ideal(counts, ref.in_features, rng)
+    # Same number of nonzero coefficients per output as the reference, drawn among the
+    # non-constant monomials (plus the constant, as every generator has one).
+    nnz = ref.mask.sum(dim=0).numpy()
+    mask = np.zeros((terms.shape[0], ref.out_features), dtype=bool)
+    for j, k in enumerate(nnz):
+        k = int(min(k, terms.shape[0]))
+        mask[rng.choice(terms.shape[0], size=k, replace=False), j] = True
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(random_state)
+        poly = PolynomialLayer(terms, ref.out_features, mask=mask)
+    backbone = copy.deepcopy(reference.backbone)
+    preprocess = copy.deepcopy(reference.preprocess)
+    frozen = nn.Sequential(backbone, reference.pool, preprocess)
+    z, _ = neural.extract_latents(frozen, X, pooling="flatten", progress=progress)
+    z = torch.as_tensor(z)
+    poly.feature_scale_(z)
+    head = _new_head(poly.out_features, reference.head.out_features, random_state)
+    history = _fit_head(poly, head, z, y.numpy(), epochs=epochs, lr=lr, batch_size=batch_size,
+                        weight_decay=weight_decay, random_state=random_state,
+                        progress=progress)
+    config = {**reference.config, "kind": "random", "epochs": epochs, "lr": lr,
+              "random_state": random_state}
+    net = VINet(backbone, preprocess, poly, head, pooling=reference.pool.mode, config=config)
+    net.history_ = history
+    return net.eval()

@@ -1,0 +1,364 @@
+"""``VINet``: a truncated backbone, preprocessing, a polynomial layer and a linear head.
+
+VI-Net (Pelleriti, Zimmer, Wirth, Pokutta, ICML 2025, arXiv 2502.15051, Sec. 3)
+replaces the tail of a pretrained network after a cut by ``|G(z)|``, the absolute
+values of the generators of each class's approximate vanishing ideal on the
+preprocessed latents ``z``, followed by a linear classifier. The same module with no
+polynomial layer is the linear-probe baseline, and with random monomials the
+random-feature baseline, so every model in a comparison is measured the same way.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+import neural
+from algebra import PolynomialSet
+from bridge._errors import BridgeError
+from bridge._layer import PolynomialLayer
+
+__all__ = ["FORMAT_VERSION", "VINet", "evaluate_model"]
+
+#: Version of the file written by :meth:`VINet.save`; :meth:`VINet.load` reads this
+#: version and refuses newer ones with a clear message.
+FORMAT_VERSION = 1
+_FORMAT_NAME = "vinet.VINet"
+
+#: Preprocessing scalers by the name :func:`neural.make_preprocessing` takes.
+_SCALERS: dict[str, type[nn.Module]] = {
+    "minmax": neural.MinMaxScale,
+    "tanh": neural.TanhScale,
+    "standard": neural.Standardize,
+}
+
+
+class Pool(nn.Module):
+    """:func:`neural.pool` as a module: ``(N, C, H, W)`` activations to ``(N, D)`` vectors.
+
+    Parameters
+    ----------
+    mode : {"avg", "max", "flatten"}
+    """
+
+    def __init__(self, mode: str = "avg") -> None:
+        super().__init__()
+        self.mode = mode
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return neural.pool(x, self.mode)
+
+    def extra_repr(self) -> str:
+        return f"mode={self.mode!r}"
+
+
+class VINet(nn.Module):
+    """Backbone cut → pooling → preprocessing → polynomial layer → linear head.
+
+    Built by :func:`bridge.build_vinet` (or the baselines :func:`bridge.linear_probe`
+    and :func:`bridge.random_monomial_baseline`); stored and restored as one file by
+    :meth:`save` and :meth:`load`.
+
+    Parameters
+    ----------
+    backbone : nn.Module
+        The pretrained network truncated at the cut (:func:`neural.truncate`).
+    preprocess : nn.Sequential
+        Fitted :func:`neural.make_preprocessing` (PCA, scaling), ``(N, D) -> (N, k)``.
+    poly : PolynomialLayer or None
+        ``(N, k) -> (N, p)``; ``None`` for the linear-probe baseline.
+    head : nn.Linear
+        ``(N, p) -> (N, n_classes)`` (``(N, k)`` without a polynomial layer).
+    pooling : {"avg", "max", "flatten"}, default="avg"
+        How the backbone's activations become vectors.
+    config : dict, optional
+        Plain-data description (architecture, cut node, settings) stored by
+        :meth:`save`; see :attr:`config`.
+
+    Attributes
+    ----------
+    config : dict
+        ``kind`` (``"vinet"``, ``"linear"``, ``"random"``), ``arch``,
+        ``arch_kwargs``, ``node``, ``pooling``, ``input_shape``, ``n_classes``,
+        ``n_components``, ``scaling`` and the fit settings.
+    history_ : list of float
+        Training loss per fine-tuning epoch (empty for a loaded model).
+
+    Notes
+    -----
+    Input ``(N, *input_shape)`` images, output ``(N, n_classes)`` logits.
+    """
+
+    def __init__(
+        self,
+        backbone: nn.Module,
+        preprocess: nn.Module,
+        poly: PolynomialLayer | None,
+        head: nn.Linear,
+        *,
+        pooling: str = "avg",
+        config: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        self.backbone = backbone
+        self.pool = Pool(pooling)
+        self.preprocess = preprocess
+        self.poly = poly if poly is not None else nn.Identity()
+        self.head = head
+        self.config: dict[str, Any] = dict(config or {})
+        self.config["pooling"] = pooling
+        self.history_: list[float] = []
+
+    @property
+    def kind(self) -> str:
+        """``"vinet"``, ``"linear"`` (no polynomial layer) or ``"random"`` (random monomials)."""
+        return str(self.config.get("kind", "vinet" if self.has_poly else "linear"))
+
+    @property
+    def has_poly(self) -> bool:
+        """Whether the model has a polynomial layer."""
+        return isinstance(self.poly, PolynomialLayer)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The preprocessed latents ``z``, shape ``(N, k)``, of images ``x``."""
+        return self.preprocess(self.pool(self.backbone(x)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits ``(N, n_classes)`` of images ``x`` of shape ``(N, *input_shape)``."""
+        return self.head(self.poly(self.features(x)))
+
+    # -- reporting ----------------------------------------------------------------------
+
+    def parameter_counts(self) -> dict[str, int]:
+        """Parameters split as in the paper's tables.
+
+        Returns
+        -------
+        dict
+            ``base`` (the truncated backbone), ``prep`` (the affine map the fitted
+            PCA and scaling implement, ``D·k + k``, or ``2k`` without PCA: fixed
+            buffers, counted so that nothing is hidden), ``poly`` (the unmasked
+            coefficients of the polynomial layer), ``head`` and ``total``.
+        """
+        base = neural.count_parameters(self.backbone).total
+        k = int(self.config.get("n_components_out", 0))
+        d = int(self.config.get("latent_width", 0))
+        prep = d * k + k if "pca" in dict(self.preprocess.named_children()) else 2 * k
+        poly = int(self.poly.mask.sum()) if self.has_poly else 0
+        head = neural.count_parameters(self.head).total
+        return {"total": base + prep + poly + head, "base": base, "prep": prep,
+                "poly": poly, "head": head}
+
+    def generators(self) -> list[PolynomialSet]:
+        """The current generators of each class, as :class:`algebra.PolynomialSet`.
+
+        Returns
+        -------
+        list of PolynomialSet
+            ``result[c]`` holds the polynomials whose output feeds the head for class
+            ``c``'s ideal (after fine-tuning: the trained coefficients, each scaled
+            to unit RMS on the training latents); empty classes are omitted.
+        """
+        if not self.has_poly:
+            raise BridgeError(
+                f"This {self.kind!r} model has no polynomial layer, so it has no generators; "
+                "build one with build_vinet."
+            )
+        polys = self.poly.to_polynomials()
+        labels = self.poly.labels.cpu().numpy()
+        return [polys.select(np.flatnonzero(labels == c)) for c in np.unique(labels)]
+
+    def evaluate(self, data: Any, *, batch_size: int = 256,
+                 throughput_repeats: int = 10) -> dict[str, Any]:
+        """Accuracy, parameter split and throughput; see :func:`evaluate_model`."""
+        return evaluate_model(self, data, batch_size=batch_size,
+                              throughput_repeats=throughput_repeats)
+
+    # -- persistence --------------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the model to one file: configuration, state and format version.
+
+        Parameters
+        ----------
+        path : path
+            Destination (conventionally ``.pt``). A ``torch.save`` of a dict of plain
+            data and tensors, readable with ``weights_only=True``.
+
+        Raises
+        ------
+        BridgeError
+            If the backbone's architecture is unknown (``config["arch"]`` is None):
+            :meth:`load` rebuilds the backbone from the registry, so pass ``arch=``
+            to the builder.
+        """
+        if not self.config.get("arch"):
+            raise BridgeError(
+                "This VINet does not know its backbone's registered architecture "
+                "(config['arch'] is None), so load() could not rebuild it; pass arch='name' "
+                f"(one of {sorted(neural.MODELS)}) and arch_kwargs to the builder."
+            )
+        payload = {
+            "format": _FORMAT_NAME,
+            "format_version": FORMAT_VERSION,
+            "config": self.config,
+            "state_dict": {k: v.detach().cpu() for k, v in self.state_dict().items()},
+        }
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(payload, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> VINet:
+        """Read a model written by :meth:`save`.
+
+        Parameters
+        ----------
+        path : path
+
+        Returns
+        -------
+        VINet
+            In eval mode on the CPU; its outputs equal the saved model's exactly.
+
+        Raises
+        ------
+        BridgeError
+            If the file is missing, unreadable (corrupt or not a torch file), not a
+            VI-Net file, of a newer format version, or its state does not fit the
+            configured architecture.
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise BridgeError(
+                f"VI-Net file {str(path)!r} does not exist; pass the path written by "
+                "VINet.save or `vinet fit --out`."
+            )
+        try:
+            payload = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc:  # torch raises many types for a damaged file
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            raise BridgeError(
+                f"VI-Net file {str(path)!r} could not be read ({type(exc).__name__}: "
+                f"{first}); the file is corrupt or not written by VINet.save. Re-create it "
+                "with `vinet fit`."
+            ) from exc
+        if not isinstance(payload, dict) or payload.get("format") != _FORMAT_NAME:
+            raise BridgeError(
+                f"{str(path)!r} is a torch file but not a VI-Net file (no "
+                f"format={_FORMAT_NAME!r} entry); pass a file written by VINet.save."
+            )
+        version = payload.get("format_version")
+        if not isinstance(version, int) or version > FORMAT_VERSION or version < 1:
+            raise BridgeError(
+                f"VI-Net file {str(path)!r} has format version {version!r}, but this vinet "
+                f"reads versions 1 to {FORMAT_VERSION}; upgrade vinet or re-create the file."
+            )
+        config, state = payload.get("config"), payload.get("state_dict")
+        if not isinstance(config, dict) or not isinstance(state, dict):
+            raise BridgeError(
+                f"VI-Net file {str(path)!r} lacks its config or state_dict; re-create it "
+                "with VINet.save."
+            )
+        try:
+            model = cls._from_config(config, state)
+            model.load_state_dict(state)
+        except (RuntimeError, KeyError, TypeError, ValueError) as exc:
+            first = str(exc).splitlines()[0] if str(exc) else repr(exc)
+            raise BridgeError(
+                f"VI-Net file {str(path)!r} does not fit its own configuration "
+                f"(arch={config.get('arch')!r}, node={config.get('node')!r}): {first}. "
+                "It was written by an incompatible vinet or edited; re-create it."
+            ) from exc
+        return model.eval()
+
+    @classmethod
+    def _from_config(cls, config: dict[str, Any], state: dict[str, torch.Tensor]) -> VINet:
+        """An unfitted VINet of the right structure for ``state`` (shapes from ``state``)."""
+        arch = config["arch"]
+        if arch not in neural.MODELS:
+            raise BridgeError(
+                f"arch={arch!r} in the file is not a registered architecture "
+                f"({sorted(neural.MODELS)}); register it in neural.MODELS before loading."
+            )
+        full = neural.build_model(arch, **dict(config.get("arch_kwargs") or {}))
+        backbone = neural.truncate(full, config["node"])
+        steps: OrderedDict[str, nn.Module] = OrderedDict()
+        if "preprocess.pca.components_" in state:
+            steps["pca"] = neural.PCA(config.get("n_components"))
+        scaling = config.get("scaling")
+        if scaling is not None:
+            steps["scale"] = _SCALERS[scaling]()
+        poly = None
+        if "poly.terms" in state:
+            poly = PolynomialLayer(
+                state["poly.terms"],
+                int(state["poly.coef"].shape[1]),
+                absolute=bool(config.get("absolute", True)),
+                dtype=state["poly.coef"].dtype,
+            )
+        weight = state["head.weight"]
+        width = poly.out_features if poly is not None else int(config["n_components_out"])
+        if tuple(weight.shape) != (int(config["n_classes"]), width):
+            raise ValueError(
+                f"the head's weight has shape {tuple(weight.shape)}, expected "
+                f"({config['n_classes']}, {width}) for {config['n_classes']} classes"
+            )
+        head = nn.Linear(width, int(weight.shape[0]), dtype=weight.dtype)
+        return cls(backbone, nn.Sequential(steps), poly, head,
+                   pooling=config.get("pooling", "avg"), config=config)
+
+
+def evaluate_model(
+    model: nn.Module,
+    data: Any,
+    *,
+    input_shape: tuple[int, ...] | None = None,
+    batch_size: int = 256,
+    throughput_repeats: int = 10,
+) -> dict[str, Any]:
+    """Accuracy, parameters (base / prep / poly / head) and CPU throughput of a classifier.
+
+    Every model of a comparison (the full network, VI-Net and the baselines) goes
+    through this one function, with :func:`neural.accuracy`,
+    :func:`neural.count_parameters` and :func:`neural.throughput`.
+
+    Parameters
+    ----------
+    model : nn.Module
+        A :class:`VINet`, or any classifier (then all its parameters count as ``base``).
+    data : tuple (X, y)
+        Test images ``(N, *input_shape)`` and labels ``(N,)``.
+    input_shape : tuple of int, optional
+        One sample's shape for the throughput; default ``X.shape[1:]``.
+    batch_size : int, default=256
+        Batch of the throughput measurement (images/s at this batch size).
+    throughput_repeats : int, default=10
+        Timed forward passes.
+
+    Returns
+    -------
+    dict
+        ``accuracy`` (in [0, 1]), ``params`` (dict ``total``, ``base``, ``prep``,
+        ``poly``, ``head``), ``throughput`` (images/s of the fastest of the timed
+        passes) and ``throughput_median``.
+    """
+    X = data[0]
+    shape = tuple(input_shape) if input_shape is not None else tuple(X.shape[1:])
+    if isinstance(model, VINet):
+        params = model.parameter_counts()
+    else:
+        total = neural.count_parameters(model).total
+        params = {"total": total, "base": total, "prep": 0, "poly": 0, "head": 0}
+    acc = neural.accuracy(model, data, batch_size=batch_size)
+    speed = neural.throughput(model, shape, batch_size=batch_size, repeats=throughput_repeats)
+    # The fastest repeat is the one least disturbed by other work on the machine, so it
+    # ranks models more reproducibly than the median on a shared CPU; both are kept.
+    return {"accuracy": acc, "params": params, "throughput": float(speed.max),
+            "throughput_median": float(speed.median)}

@@ -1,0 +1,133 @@
+"""``vinet demo``, ``vinet fit``, ``vinet inspect`` and ``vinet evaluate``."""
+
+import json
+
+import numpy as np
+import pytest
+import sympy
+import torch
+
+from bridge import VINet
+from bridge.cli import main
+from neural import accuracy, load_digits, pretrained_digits_model
+
+#: Fast `vinet fit` settings: 8 PCA components, 3 generators per class, one epoch.
+FAST_FIT = ["--node", "relu_4", "--pooling", "flatten", "--n-components", "8", "--keep", "3",
+            "--epochs", "1", "--max-samples", "60", "--no-progress"]
+
+
+@pytest.fixture(scope="session")
+def digits_model():
+    """The cached pretrained digits ResNet (trained once per machine, then loaded)."""
+    return pretrained_digits_model()
+
+
+@pytest.fixture(scope="session")
+def fitted_file(digits_model, tmp_path_factory):
+    """A VI-Net file written by `vinet fit --digits` with the fast settings."""
+    path = tmp_path_factory.mktemp("fit") / "vinet.pt"
+    assert main(["fit", "--digits", *FAST_FIT, "--out", str(path)]) == 0
+    return path
+
+
+def test_demo_quick_prints_saves_and_plots(digits_model, tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "--quick", "--no-progress", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    payload = json.loads((out / "demo.json").read_text())
+    rows = payload["rows"]
+    assert [r["kind"] for r in rows] == ["full", "vinet", "linear", "random"]
+    # The full network's accuracy is that of the cached model, measured independently.
+    expected = 100 * accuracy(digits_model, load_digits("test"))
+    assert rows[0]["accuracy"] == pytest.approx(expected, abs=0.01)
+    for r in rows:
+        assert f"{r['accuracy']:.2f}" in text and r["model"] in text
+        assert r["params_total"] == (r["params_base"] + r["params_prep"] + r["params_poly"]
+                                     + r["params_head"])
+    # The cut at the end of layer2 keeps 6 of the 9 convolutions.
+    assert rows[1]["node"] == "relu_4" and rows[1]["conv_removed"] == pytest.approx(33.3)
+    assert payload["acceptance"][0]["node"] == "relu_4" and "acceptance at relu_4" in text
+    png = (out / "demo.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    import matplotlib.image
+
+    assert matplotlib.image.imread(out / "demo.png").ndim == 3
+
+
+def test_fit_writes_a_loadable_vinet(fitted_file, capsys):
+    net = VINet.load(fitted_file)
+    assert net.config["node"] == "relu_4" and net.config["arch"] == "digits_resnet"
+    assert net.poly.in_features == 8 and int(net.poly.labels.bincount().max()) <= 3
+    assert net.config["n_classes"] == 10
+
+
+def test_inspect_prints_the_generators_as_sympy(fitted_file, capsys):
+    assert main(["inspect", str(fitted_file), "--digits", "17"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    net = VINet.load(fitted_file)
+    gens = sympy.symbols("z0:8")
+    printed: dict[int, list] = {}
+    current = None
+    for line in lines:
+        if line.startswith("class "):
+            current = int(line.split()[1].rstrip(":"))
+            printed[current] = []
+        elif line.startswith("  g") and current is not None:
+            printed[current].append(sympy.sympify(line.split(" = ", 1)[1]))
+    polys = net.generators()
+    assert sorted(printed) == sorted(set(net.poly.labels.tolist()))
+    pts = np.random.default_rng(0).uniform(-1, 1, (5, 8))
+    for label, ps in zip(sorted(printed), polys, strict=True):
+        assert len(printed[label]) == len(ps)
+        values = np.array([[float(e.subs(dict(zip(gens, p, strict=True)))) for e in printed[label]]
+                           for p in pts])
+        np.testing.assert_allclose(values, ps.evaluate(pts), rtol=1e-6, atol=1e-6)
+
+
+def test_evaluate_reports_the_model_accuracy(fitted_file, capsys):
+    assert main(["evaluate", str(fitted_file), "--digits", "--repeats", "1", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    net = VINet.load(fitted_file)
+    X, y = load_digits("test")
+    with torch.no_grad():
+        expected = (net(X).argmax(1) == y).double().mean().item()
+    assert report["accuracy"] == pytest.approx(expected)
+    assert report["params"] == net.parameter_counts() and report["throughput"] > 0
+
+
+def test_fit_and_evaluate_from_user_files(digits_model, tmp_path, capsys):
+    weights = tmp_path / "weights.pt"
+    torch.save(digits_model.state_dict(), weights)
+    X, y = load_digits("train")
+    data = tmp_path / "train.npz"
+    np.savez(data, X=X[:300].numpy(), y=y[:300].numpy())
+    out = tmp_path / "user.pt"
+    assert main(["fit", "--arch", "digits_resnet", "--weights", str(weights), "--data", str(data),
+                 *FAST_FIT, "--out", str(out)]) == 0
+    assert "saved" in capsys.readouterr().out
+    assert main(["evaluate", str(out), "--data", str(data), "--repeats", "1"]) == 0
+    text = capsys.readouterr().out
+    net = VINet.load(out)
+    with torch.no_grad():
+        acc = (net(X[:300]).argmax(1) == y[:300]).double().mean().item()
+    assert f"accuracy   {100 * acc:.2f} %" in text
+
+
+def test_command_errors_are_clear(fitted_file, digits_model, tmp_path, capsys):
+    assert main(["inspect", str(tmp_path / "missing.pt")]) == 1
+    assert "does not exist" in capsys.readouterr().err
+    wrong = tmp_path / "wrong.npz"
+    np.savez(wrong, X=np.zeros((4, 1, 6, 6), np.float32), y=np.zeros(4, np.int64))
+    assert main(["evaluate", str(fitted_file), "--data", str(wrong), "--repeats", "1"]) == 1
+    assert "images have shape (1, 6, 6) but" in capsys.readouterr().err
+    unlabeled = tmp_path / "unlabeled.npz"
+    np.savez(unlabeled, X=np.zeros((4, 1, 8, 8), np.float32))
+    weights = tmp_path / "weights.pt"
+    torch.save(digits_model.state_dict(), weights)
+    assert main(["fit", "--arch", "digits_resnet", "--weights", str(weights),
+                 "--data", str(unlabeled), *FAST_FIT, "--out", str(tmp_path / "x.pt")]) == 1
+    assert "has no labels 'y'; VI-Net needs labelled data" in capsys.readouterr().err
+    assert main(["fit", "--digits", *FAST_FIT, "--node", "fc", "--out",
+                 str(tmp_path / "x.pt")]) == 1
+    assert "is at or after the classifier 'fc'" in capsys.readouterr().err
+    assert not (tmp_path / "x.pt").exists()

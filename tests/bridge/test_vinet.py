@@ -1,0 +1,233 @@
+"""VI-Net: the assembled module, training, baselines, save/load and bad configurations."""
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+
+from algebra import is_order_ideal, total_degree
+from bridge import (
+    BridgeError,
+    PolynomialLayer,
+    VINet,
+    build_vinet,
+    evaluate_model,
+    linear_probe,
+    random_monomial_baseline,
+)
+from bridge._build import random_order_ideal
+from bridge._compare import acceptance, conv_layers, format_table
+from neural import count_parameters, pool, truncate
+
+from .conftest import TINY_NODE, TINY_SETTINGS
+
+
+def test_forward_is_the_pipeline_recomputed_with_algebra(tiny_vinet, tiny_model, tiny_data):
+    X = tiny_data[1][0][:32]
+    # Independent recomputation: a fresh cut of the original model, neural's pooling,
+    # the fitted preprocessing, algebra's evaluation of the generators, the head.
+    with torch.no_grad():
+        latents = pool(truncate(tiny_model, TINY_NODE)(X), "avg")
+        z = tiny_vinet.preprocess(latents).double().numpy()
+        features = np.abs(tiny_vinet.poly.to_polynomials().evaluate(z))
+        W = tiny_vinet.head.weight.double().numpy()
+        b = tiny_vinet.head.bias.double().numpy()
+        out = tiny_vinet(X).double().numpy()
+    np.testing.assert_allclose(out, features @ W.T + b, rtol=1e-4, atol=1e-4)
+
+
+def test_training_loss_falls_and_backbone_is_frozen(tiny_vinet, tiny_model):
+    history = tiny_vinet.history_
+    assert len(history) == TINY_SETTINGS["epochs"]
+    assert history[-1] < history[0]
+    assert all(not p.requires_grad for p in tiny_vinet.backbone.parameters())
+    # The backbone's weights are those of the model at the cut, untouched by training.
+    ref = dict(tiny_model.named_parameters())
+    for name, p in tiny_vinet.backbone.named_parameters():
+        assert torch.equal(p, ref[name])
+
+
+def test_generators_are_labelled_pruned_and_vanish_on_their_class(tiny_model, tiny_data):
+    net = build_vinet(tiny_model, TINY_NODE, tiny_data[0], **{**TINY_SETTINGS, "epochs": 0})
+    labels = net.poly.labels.numpy()
+    counts = np.bincount(labels, minlength=10)
+    assert counts.max() <= TINY_SETTINGS["keep"] and counts.sum() == net.poly.out_features
+    assert net.config["n_generators"] == counts.tolist()
+    X, y = tiny_data[0]
+    with torch.no_grad():
+        z = net.features(X).double().numpy()
+    # Before fine-tuning, each class's generators are smaller on their own class than
+    # on the rest (they were fitted to vanish there and pruned to be large elsewhere).
+    for c, polys in zip(np.unique(labels), net.generators(), strict=True):
+        values = np.abs(polys.evaluate(z))
+        assert values[y.numpy() == c].mean() < values[y.numpy() != c].mean()
+
+
+def test_parameter_split(tiny_vinet, tiny_probe):
+    counts = tiny_vinet.parameter_counts()
+    assert counts["base"] == count_parameters(tiny_vinet.backbone).total
+    assert counts["poly"] == int(tiny_vinet.poly.mask.sum())
+    assert counts["head"] == tiny_vinet.head.weight.numel() + tiny_vinet.head.bias.numel()
+    assert counts["prep"] == 8 * 5 + 5  # PCA 8 -> 5 plus the scaling: D*k + k
+    assert counts["total"] == sum(counts[k] for k in ("base", "prep", "poly", "head"))
+    probe = tiny_probe.parameter_counts()
+    assert probe["poly"] == 0 and probe["head"] == 5 * 10 + 10 and tiny_probe.kind == "linear"
+
+
+def test_evaluate_model_reports_accuracy_params_and_throughput(tiny_vinet, tiny_data):
+    test = tiny_data[1]
+    report = evaluate_model(tiny_vinet, test, throughput_repeats=1)
+    with torch.no_grad():
+        expected = (tiny_vinet(test[0]).argmax(1) == test[1]).float().mean().item()
+    assert report["accuracy"] == pytest.approx(expected)
+    assert report["params"] == tiny_vinet.parameter_counts()
+    assert report["throughput"] > 0
+
+
+def test_linear_probe_matches_logistic_regression(tiny_probe, tiny_data):
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = tiny_data[0]
+    with torch.no_grad():
+        z = tiny_probe.features(X).numpy()
+        ours = tiny_probe(X).argmax(1).numpy()
+    # Oracle: scikit-learn's multinomial logistic regression on the same features.
+    ref = LogisticRegression(max_iter=2000).fit(z, y.numpy()).predict(z)
+    assert np.mean(ours == y.numpy()) >= np.mean(ref == y.numpy()) - 0.05
+
+
+def test_random_baseline_has_the_same_size(tiny_vinet, tiny_data):
+    rand = random_monomial_baseline(tiny_vinet, tiny_data[0], epochs=1, progress=False)
+    ref, new = tiny_vinet.poly, rand.poly
+    assert rand.kind == "random"
+    assert new.out_features == ref.out_features and new.n_terms == ref.n_terms
+    assert torch.equal(torch.bincount(new.terms.sum(1)), torch.bincount(ref.terms.sum(1)))
+    assert torch.equal(new.mask.sum(0), ref.mask.sum(0))
+    assert rand.parameter_counts() == tiny_vinet.parameter_counts()
+    assert not torch.equal(new.terms, ref.terms) or not torch.equal(new.mask, ref.mask)
+
+
+@pytest.mark.parametrize("n_vars,counts", [(3, [1, 3, 4, 2]), (5, [1, 4, 7, 5, 1]), (2, [1, 2])])
+def test_random_order_ideal_is_closed_with_the_asked_degrees(n_vars, counts):
+    E = random_order_ideal(counts, n_vars, np.random.default_rng(1))
+    assert is_order_ideal(E)
+    assert np.bincount(total_degree(E)).tolist() == counts
+    assert np.unique(E, axis=0).shape[0] == E.shape[0]
+
+
+def test_save_load_reproduces_outputs_exactly(tiny_vinet, tiny_probe, tiny_data, tmp_path):
+    X = tiny_data[1][0][:50]
+    for net in (tiny_vinet, tiny_probe):
+        path = tmp_path / f"{net.kind}.pt"
+        net.save(path)
+        back = VINet.load(path)
+        assert back.config == net.config and back.kind == net.kind
+        with torch.no_grad():
+            assert torch.equal(back(X), net(X))
+        assert back.parameter_counts() == net.parameter_counts()
+    # The file is one torch file that loads without unpickling code.
+    payload = torch.load(tmp_path / "vinet.pt", weights_only=True)
+    assert payload["format_version"] == 1 and payload["config"]["node"] == TINY_NODE
+
+
+def test_load_errors(tiny_vinet, tmp_path):
+    with pytest.raises(BridgeError, match="does not exist"):
+        VINet.load(tmp_path / "nope.pt")
+    corrupt = tmp_path / "corrupt.pt"
+    corrupt.write_bytes(b"\x00not a torch file at all")
+    with pytest.raises(BridgeError, match=r"could not be read.*corrupt"):
+        VINet.load(corrupt)
+    other = tmp_path / "other.pt"
+    torch.save({"weights": torch.zeros(3)}, other)
+    with pytest.raises(BridgeError, match="not a VI-Net file"):
+        VINet.load(other)
+    good = tmp_path / "good.pt"
+    tiny_vinet.save(good)
+    payload = torch.load(good, weights_only=True)
+    payload["format_version"] = 99
+    newer = tmp_path / "newer.pt"
+    torch.save(payload, newer)
+    with pytest.raises(BridgeError, match=r"format version 99.*reads versions 1 to 1"):
+        VINet.load(newer)
+    payload = torch.load(good, weights_only=True)
+    payload["state_dict"]["head.weight"] = torch.zeros(10, 7)
+    broken = tmp_path / "broken.pt"
+    torch.save(payload, broken)
+    with pytest.raises(BridgeError, match="does not fit its own configuration"):
+        VINet.load(broken)
+    payload = torch.load(good, weights_only=True)
+    payload["config"]["arch"] = "no_such_net"
+    unknown = tmp_path / "unknown.pt"
+    torch.save(payload, unknown)
+    with pytest.raises(BridgeError, match="'no_such_net' in the file is not a registered"):
+        VINet.load(unknown)
+
+
+def test_save_needs_the_architecture(tiny_model, tiny_data, tmp_path):
+    settings = {**TINY_SETTINGS, "arch": None, "epochs": 0}
+    net = linear_probe(tiny_model, TINY_NODE, tiny_data[0],
+                       **{k: v for k, v in settings.items()
+                          if k not in ("psi", "max_degree", "keep")})
+    with pytest.raises(BridgeError, match=r"pass arch='name'"):
+        net.save(tmp_path / "x.pt")
+
+
+def test_bad_configurations(tiny_model, tiny_data):
+    train = tiny_data[0]
+    with pytest.raises(BridgeError, match="node='fc' is at or after the classifier 'fc'"):
+        build_vinet(tiny_model, "fc", train, **TINY_SETTINGS)
+    with pytest.raises(BridgeError, match="n_components=9 is larger than the latent width 8"):
+        build_vinet(tiny_model, TINY_NODE, train, **{**TINY_SETTINGS, "n_components": 9})
+    X, y = train
+    keep = y != 3
+    with pytest.raises(BridgeError, match=r"class\(es\) \[3\] are absent"):
+        build_vinet(tiny_model, TINY_NODE, (X[keep], y[keep]), **TINY_SETTINGS)
+    with pytest.raises(BridgeError, match="no_such_node"):
+        build_vinet(tiny_model, "no_such_node", train, **TINY_SETTINGS)
+    with pytest.raises(BridgeError, match="method='vca' is not one of"):
+        build_vinet(tiny_model, TINY_NODE, train, **{**TINY_SETTINGS, "method": "vca"})
+    with pytest.raises(BridgeError, match="epochs=-1 must be an integer >= 0"):
+        build_vinet(tiny_model, TINY_NODE, train, **{**TINY_SETTINGS, "epochs": -1})
+    with pytest.raises(BridgeError, match=r"train_data must be a pair \(X, y\)"):
+        build_vinet(tiny_model, TINY_NODE, X, **TINY_SETTINGS)
+    with pytest.raises(BridgeError, match="No class has a generator"):
+        build_vinet(tiny_model, TINY_NODE, train, **{**TINY_SETTINGS, "psi": 1e-12,
+                                                      "max_degree": 1})
+
+
+def test_flatten_cut_before_classifier_is_accepted(tiny_model, tiny_data):
+    # 'flatten' (the pooled 8-vector just before fc) is a valid cut: the check is about
+    # the classifier, not about the last layers.
+    net = build_vinet(tiny_model, "flatten", tiny_data[0], **{**TINY_SETTINGS, "epochs": 0})
+    assert conv_layers(net.backbone) == conv_layers(tiny_model)
+
+
+def test_acceptance_and_table_logic():
+    def row(kind, node, removed, acc, total, speed):
+        return {"model": kind, "kind": kind, "node": node, "conv_removed": removed,
+                "params_total": total, "params_base": 1, "params_prep": 0, "params_poly": 0,
+                "params_head": 0, "accuracy": acc, "throughput": speed}
+
+    rows = [row("full", "-", 0, 99.0, 1000, 100.0),
+            row("vinet", "a", 50, 98.5, 500, 200.0), row("linear", "a", 50, 98.0, 400, 300.0),
+            row("random", "a", 50, 98.4, 500, 200.0),
+            row("vinet", "b", 40, 97.5, 500, 200.0), row("linear", "b", 40, 97.0, 400, 300.0),
+            row("random", "b", 40, 97.0, 500, 200.0),
+            row("vinet", "c", 10, 90.0, 500, 200.0), row("linear", "c", 10, 91.0, 400, 300.0),
+            row("random", "c", 10, 91.0, 500, 200.0)]
+    checks = {c["node"]: c for c in acceptance(rows)}
+    assert set(checks) == {"a", "b"}  # c removes < 30 %
+    assert checks["a"]["met"] and checks["a"]["accuracy_drop"] == 0.5
+    assert not checks["b"]["met"] and not checks["b"]["within_tolerance"]
+    assert checks["b"]["beats_linear"] and checks["b"]["faster"]
+    table = format_table(rows).splitlines()
+    assert len(table) == 2 + len(rows) and "98.50" in table[3]
+
+
+def test_layer_from_vinet_generators_round_trip(tiny_vinet):
+    polys = tiny_vinet.poly.to_polynomials()
+    layer = PolynomialLayer.from_polynomials(polys, dtype=torch.float64)
+    z = torch.rand(7, tiny_vinet.poly.in_features, dtype=torch.float64)
+    ref = copy.deepcopy(tiny_vinet.poly).double()
+    torch.testing.assert_close(layer(z), ref(z))

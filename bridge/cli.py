@@ -16,6 +16,10 @@ from algebra import __version__
 #: Sub-command name -> module in :mod:`bridge.commands` and its one-line help.
 COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("bridge.commands.demo", "Run the whole pipeline on the bundled default data."),
+    "ideal": (
+        "bridge.commands.ideal",
+        "Print the generators of the approximate vanishing ideal of a .csv or .npy file.",
+    ),
     "extract": (
         "bridge.commands.extract",
         "Extract pooled latent features of a cut network into a shard file.",

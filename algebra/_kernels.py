@@ -24,6 +24,8 @@ import numpy as np
 from numba import prange
 
 __all__ = [
+    "eval_abs",
+    "eval_abs_parallel",
     "eval_chain",
     "eval_chain_grad",
     "eval_chain_grad_parallel",
@@ -70,6 +72,39 @@ def _eval_chain_grad(
                 dmu[r, v, i] += mu[r, p]
 
 
+#: Rows per block of :func:`_eval_abs`: the block's monomials stay in cache.
+ABS_BLOCK_ROWS = 256
+
+
+def _eval_abs(
+    X: np.ndarray, parent: np.ndarray, var: np.ndarray, coef_t: np.ndarray, out: np.ndarray
+) -> None:
+    """``out = |μ(X) @ coef|`` (m, p) fused, with ``coef_t = coefᵀ`` (p, t) contiguous.
+
+    The transform of :class:`algebra.VanishingIdealTransformer`: blocks of rows are
+    evaluated along the chain into a small buffer and contracted with the coefficients
+    at once, so ``μ`` is never materialised and no BLAS call (whose threads fight
+    numba's on a busy machine) is made.
+    """
+    m = X.shape[0]
+    t = parent.shape[0]
+    p = coef_t.shape[0]
+    n_blocks = (m + ABS_BLOCK_ROWS - 1) // ABS_BLOCK_ROWS
+    for b in prange(n_blocks):
+        start = b * ABS_BLOCK_ROWS
+        stop = min(start + ABS_BLOCK_ROWS, m)
+        mu = np.empty(t)
+        for r in range(start, stop):
+            for i in range(t):
+                q = parent[i]
+                mu[i] = 1.0 if q < 0 else mu[q] * X[r, var[i]]
+            for j in range(p):
+                s = 0.0
+                for i in range(t):
+                    s += coef_t[j, i] * mu[i]
+                out[r, j] = abs(s)
+
+
 def jit_pair(func: Callable[..., Any]) -> tuple[Any, Any]:
     """Jit ``func`` serially and with ``parallel=True``, each with its own disk cache.
 
@@ -89,3 +124,4 @@ def jit_pair(func: Callable[..., Any]) -> tuple[Any, Any]:
 
 eval_chain, eval_chain_parallel = jit_pair(_eval_chain)
 eval_chain_grad, eval_chain_grad_parallel = jit_pair(_eval_chain_grad)
+eval_abs, eval_abs_parallel = jit_pair(_eval_abs)

@@ -58,7 +58,7 @@ def test_per_class_generators_and_features():
                 float(ref.coeff_monomial(monom)), abs=1e-4)
     F = vit.transform(X)
     # |g_inner| vanishes on the inner circle only, and the converse.
-    np.testing.assert_allclose(F, np.abs(vit.polynomials_.evaluate(X)))
+    np.testing.assert_allclose(F, np.abs(vit.polynomials_.evaluate(X)), rtol=1e-12, atol=1e-12)
     assert F[y == "inner", 0].max() < 1e-3 < F[y == "outer", 0].min()
     assert list(vit.get_feature_names_out()) == ["classinner_g0", "classouter_g0"]
     assert list(vit.polynomials_.labels) == ["inner", "outer"]

@@ -34,7 +34,7 @@ import neural
 from algebra import PolynomialSet, fit_vanishing_ideal, prune_generators
 from bridge._errors import BridgeError
 from bridge._layer import PolynomialLayer
-from bridge._vinet import VINet
+from bridge._vinet import Pool, VINet
 
 __all__ = ["build_vinet", "linear_probe", "random_monomial_baseline"]
 
@@ -50,6 +50,7 @@ class _Cut:
     z: torch.Tensor  # (N, k) float32 preprocessed latents of the training images
     y: np.ndarray  # (N,) int64 labels
     config: dict[str, Any]
+    images: torch.Tensor  # (N, *input_shape) the training images
 
 
 def _as_data(data: Any, name: str = "train_data") -> tuple[torch.Tensor, torch.Tensor]:
@@ -119,6 +120,7 @@ def _prepare(
     arch: str | None,
     arch_kwargs: dict[str, Any] | None,
     progress: bool,
+    freeze_backbone: bool = True,
 ) -> _Cut:
     """Steps 1-2: cut, extract latents once, fit the preprocessing."""
     X, y = _as_data(train_data)
@@ -134,7 +136,7 @@ def _prepare(
         )
     backbone = neural.truncate(model, node).eval()
     for p in backbone.parameters():
-        p.requires_grad_(False)
+        p.requires_grad_(not freeze_backbone)
     latents, _ = neural.extract_latents(backbone, X, pooling=pooling, progress=progress)
     width = latents.shape[1]
     if n_components is not None and not 1 <= n_components <= min(width, latents.shape[0]):
@@ -159,7 +161,7 @@ def _prepare(
         "n_components_out": int(z.shape[1]),
         "scaling": scaling,
     }
-    return _Cut(backbone, preprocess, z, labels, config)
+    return _Cut(backbone, preprocess, z, labels, config, X)
 
 
 def _fit_head(
@@ -174,6 +176,8 @@ def _fit_head(
     weight_decay: float,
     random_state: int,
     progress: bool,
+    encoder: nn.Module | None = None,
+    images: torch.Tensor | None = None,
 ) -> list[float]:
     """Step 6: fit ``head`` on ``poly(z)``, then fine-tune ``poly`` and ``head`` together.
 
@@ -181,8 +185,11 @@ def _fit_head(
     problem: multinomial logistic regression with an L2 penalty), so fine-tuning
     starts from the best linear read-out; then ``epochs`` of Adam on mini-batches
     of ``z`` with cross-entropy, updating the polynomial coefficients (their mask
-    stays fixed, see :class:`PolynomialLayer`) and the head. Returns the mean loss
-    of each fine-tuning epoch.
+    stays fixed, see :class:`PolynomialLayer`) and the head. With an ``encoder``
+    (backbone, pooling and preprocessing with a trainable backbone) the mini-batches
+    are ``encoder(images)`` instead and the backbone is fine-tuned too; it stays in
+    eval mode, so batch-norm statistics are those of the pretrained network. Returns
+    the mean loss of each fine-tuning epoch.
     """
     target = torch.as_tensor(y)
     poly = poly if poly is not None else nn.Identity()
@@ -201,7 +208,8 @@ def _fit_head(
 
     lbfgs.step(closure)
     history: list[float] = []
-    params = [p for p in [*poly.parameters(), *head.parameters()] if p.requires_grad]
+    modules = [poly, head] if encoder is None else [encoder, poly, head]
+    params = [p for m in modules for p in m.parameters() if p.requires_grad]
     if epochs == 0 or not params:
         return history
     opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
@@ -214,7 +222,8 @@ def _fit_head(
         total = 0.0
         for start in range(0, z.shape[0], batch_size):
             idx = order[start : start + batch_size]
-            loss = F.cross_entropy(head(poly(z[idx])), target[idx])
+            inputs = z[idx] if encoder is None else encoder(images[idx])
+            loss = F.cross_entropy(head(poly(inputs)), target[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -308,8 +317,10 @@ def build_vinet(
     batch_size : int, default=128
     weight_decay : float, default=0.0
     freeze_backbone : bool, default=True
-        Keep the backbone fixed (the only supported mode: fine-tuning runs on the
-        cached latents, which is what makes it fast).
+        Keep the backbone fixed: fine-tuning then runs on the cached latents, which is
+        what makes it fast. ``False`` fine-tunes the backbone too (on the images, its
+        batch-norm statistics kept), at the cost of a forward and backward pass of
+        the backbone per batch.
     arch, arch_kwargs : str and dict, optional
         The registered architecture of ``model`` (:data:`neural.MODELS`) and its
         constructor options, stored so that :meth:`VINet.load` can rebuild it.
@@ -334,14 +345,10 @@ def build_vinet(
     """
     if method not in _METHODS:
         raise BridgeError(f"method={method!r} is not one of {_METHODS}; pass one of them.")
-    if not freeze_backbone:
-        raise BridgeError(
-            "freeze_backbone=False is not supported: VI-Net fine-tunes the polynomial layer "
-            "and head on cached latents; fine-tune the backbone before cutting it."
-        )
     _check_training(epochs, lr, batch_size)
     cut = _prepare(model, node, train_data, pooling=pooling, n_components=n_components,
-                   scaling=scaling, arch=arch, arch_kwargs=arch_kwargs, progress=progress)
+                   scaling=scaling, arch=arch, arch_kwargs=arch_kwargs, progress=progress,
+                   freeze_backbone=freeze_backbone)
     z64 = cut.z.double().numpy()
     classes = range(cut.config["n_classes"])
     settings = {"psi": psi, "max_degree": max_degree, "max_samples": max_samples, **fit_kwargs}
@@ -368,10 +375,13 @@ def build_vinet(
     poly = PolynomialLayer.from_polynomials(polys)
     poly.feature_scale_(cut.z)
     head = _new_head(poly.out_features, cut.config["n_classes"], random_state)
+    encoder = None if freeze_backbone else nn.Sequential(cut.backbone, Pool(pooling),
+                                                          cut.preprocess)
     history = _fit_head(poly, head, cut.z, cut.y, epochs=epochs, lr=lr, batch_size=batch_size,
                         weight_decay=weight_decay, random_state=random_state,
-                        progress=progress)
-    config = {**cut.config, "kind": "vinet", "method": method, "psi": psi,
+                        progress=progress, encoder=encoder, images=cut.images)
+    config = {**cut.config, "kind": "vinet", "freeze_backbone": freeze_backbone,
+              "method": method, "psi": psi,
               "max_degree": max_degree, "max_samples": max_samples, "keep": keep,
               "epochs": epochs, "lr": lr, "absolute": True,
               "n_generators": [int((poly.labels == c).sum()) for c in classes]}
@@ -536,6 +546,8 @@ def random_monomial_baseline(
         torch.manual_seed(random_state)
         poly = PolynomialLayer(terms, ref.out_features, mask=mask)
     backbone = copy.deepcopy(reference.backbone)
+    for p in backbone.parameters():  # the baseline trains its layer and head only
+        p.requires_grad_(False)
     preprocess = copy.deepcopy(reference.preprocess)
     frozen = nn.Sequential(backbone, reference.pool, preprocess)
     z, _ = neural.extract_latents(frozen, X, pooling="flatten", progress=progress)

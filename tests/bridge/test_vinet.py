@@ -48,6 +48,22 @@ def test_training_loss_falls_and_backbone_is_frozen(tiny_vinet, tiny_model):
         assert torch.equal(p, ref[name])
 
 
+def test_unfrozen_backbone_is_fine_tuned_on_a_copy(tiny_model, tiny_data):
+    before = {k: v.clone() for k, v in tiny_model.state_dict().items()}
+    net = build_vinet(tiny_model, TINY_NODE, tiny_data[0],
+                      **{**TINY_SETTINGS, "epochs": 2, "freeze_backbone": False})
+    assert len(net.history_) == 2 and net.config["freeze_backbone"] is False
+    changed = [name for name, p in net.backbone.named_parameters()
+               if not torch.equal(p, before[name])]
+    assert changed  # the backbone's weights moved ...
+    for name, value in tiny_model.state_dict().items():  # ... on a copy of the model
+        assert torch.equal(value, before[name])
+    # Batch-norm statistics are those of the pretrained network (kept in eval mode).
+    for name, value in net.backbone.state_dict().items():
+        if "running_" in name:
+            assert torch.equal(value, before[name])
+
+
 def test_generators_are_labelled_pruned_and_vanish_on_their_class(tiny_model, tiny_data):
     net = build_vinet(tiny_model, TINY_NODE, tiny_data[0], **{**TINY_SETTINGS, "epochs": 0})
     labels = net.poly.labels.numpy()
@@ -69,7 +85,7 @@ def test_parameter_split(tiny_vinet, tiny_probe):
     assert counts["base"] == count_parameters(tiny_vinet.backbone).total
     assert counts["poly"] == int(tiny_vinet.poly.mask.sum())
     assert counts["head"] == tiny_vinet.head.weight.numel() + tiny_vinet.head.bias.numel()
-    assert counts["prep"] == 8 * 5 + 5  # PCA 8 -> 5 plus the scaling: D*k + k
+    assert counts["prep"] == 16 * 5 + 5  # PCA 16 -> 5 plus the scaling: D*k + k
     assert counts["total"] == sum(counts[k] for k in ("base", "prep", "poly", "head"))
     probe = tiny_probe.parameter_counts()
     assert probe["poly"] == 0 and probe["head"] == 5 * 10 + 10 and tiny_probe.kind == "linear"
@@ -177,8 +193,8 @@ def test_bad_configurations(tiny_model, tiny_data):
     train = tiny_data[0]
     with pytest.raises(BridgeError, match="node='fc' is at or after the classifier 'fc'"):
         build_vinet(tiny_model, "fc", train, **TINY_SETTINGS)
-    with pytest.raises(BridgeError, match="n_components=9 is larger than the latent width 8"):
-        build_vinet(tiny_model, TINY_NODE, train, **{**TINY_SETTINGS, "n_components": 9})
+    with pytest.raises(BridgeError, match="n_components=17 is larger than the latent width 16"):
+        build_vinet(tiny_model, TINY_NODE, train, **{**TINY_SETTINGS, "n_components": 17})
     X, y = train
     keep = y != 3
     with pytest.raises(BridgeError, match=r"class\(es\) \[3\] are absent"):
@@ -197,7 +213,7 @@ def test_bad_configurations(tiny_model, tiny_data):
 
 
 def test_flatten_cut_before_classifier_is_accepted(tiny_model, tiny_data):
-    # 'flatten' (the pooled 8-vector just before fc) is a valid cut: the check is about
+    # 'flatten' (the pooled 16-vector just before fc) is a valid cut: the check is about
     # the classifier, not about the last layers.
     net = build_vinet(tiny_model, "flatten", tiny_data[0], **{**TINY_SETTINGS, "epochs": 0})
     assert conv_layers(net.backbone) == conv_layers(tiny_model)

@@ -30,6 +30,7 @@ def fitted_file(digits_model, tmp_path_factory):
     return path
 
 
+@pytest.mark.slow  # the whole demo pipeline at one cut, with both baselines
 def test_demo_quick_prints_saves_and_plots(digits_model, tmp_path, capsys):
     out = tmp_path / "demo"
     assert main(["demo", "--quick", "--no-progress", "--out", str(out)]) == 0

@@ -80,6 +80,14 @@ def test_generators_are_labelled_pruned_and_vanish_on_their_class(tiny_model, ti
         assert values[y.numpy() == c].mean() < values[y.numpy() != c].mean()
 
 
+@pytest.mark.slow  # starts joblib's worker processes (numba and torch imported in each)
+def test_parallel_class_fits_give_the_same_generators(tiny_model, tiny_data, tiny_vinet):
+    net = build_vinet(tiny_model, TINY_NODE, tiny_data[0], **{**TINY_SETTINGS, "n_jobs": 2})
+    assert torch.equal(net.poly.terms, tiny_vinet.poly.terms)
+    assert torch.equal(net.poly.labels, tiny_vinet.poly.labels)
+    torch.testing.assert_close(net.poly.coef, tiny_vinet.poly.coef)
+
+
 def test_parameter_split(tiny_vinet, tiny_probe):
     counts = tiny_vinet.parameter_counts()
     assert counts["base"] == count_parameters(tiny_vinet.backbone).total

@@ -142,6 +142,7 @@ def test_grid_search_over_psi():
     assert search.best_score_ >= 0.9
 
 
+@pytest.mark.slow  # starts joblib's worker processes (each imports numba): 5-12 s
 def test_parallel_classes_match_sequential():
     X, y = load_iris(return_X_y=True)
     X = MinMaxScaler((-1, 1)).fit_transform(X)

@@ -4,6 +4,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.linalg import subspace_angles
 
 from algebra import (
@@ -139,6 +141,31 @@ def test_every_generator_vanishes_within_psi(method, kw):
         # Leading terms lie outside O, which is closed under division.
         O = {tuple(r) for r in G.order_ideal}
         assert not O & {tuple(r) for r in G.leading_terms}
+
+
+@settings(max_examples=25)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    m=st.integers(2, 40),
+    n=st.integers(1, 3),
+    method=st.sampled_from(["oavi", "abm", "vca"]),
+    psi=st.sampled_from([1e-6, 1e-3, 0.05]),
+)
+def test_property_generators_vanish_on_random_points(seed, m, n, method, psi):
+    X = np.random.default_rng(seed).uniform(-1, 1, size=(m, n))
+    G = fit_vanishing_ideal(X, method=method, psi=psi, max_degree=3)
+    assert np.all(mse_numpy(G, X) <= psi * (1 + 1e-9) + 1e-15)
+    if method == "abm":
+        # ABM's O has one term per point at most: a term joins O only if it is not
+        # (nearly) a combination of O on the m points.  (OAVI's ℓ1 bound τ can reject
+        # an exact but expensive combination, and then the term joins O anyway.)
+        assert G.order_ideal.shape[0] <= m
+    if method != "vca":
+        # O is closed under division.
+        O = {tuple(r) for r in G.order_ideal}
+        for row in G.order_ideal:
+            for v in np.flatnonzero(row):
+                assert tuple(row - np.eye(n, dtype=int)[v]) in O
 
 
 def test_default_tau_is_the_termination_bound():

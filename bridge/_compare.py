@@ -14,10 +14,12 @@ from typing import Any
 import torch
 from torch import nn
 
+import neural
 from bridge._build import build_vinet, linear_probe, random_monomial_baseline
 from bridge._vinet import evaluate_model
 
-__all__ = ["acceptance", "compare_cuts", "conv_layers", "format_table", "plot_comparison"]
+__all__ = ["acceptance", "compare_cuts", "conv_layers", "format_table", "interleaved_throughput",
+           "plot_comparison"]
 
 #: Row labels of the table, in the order they are printed for each cut.
 MODEL_NAMES = {"full": "full network", "vinet": "VI-Net", "linear": "linear head",
@@ -52,9 +54,40 @@ def _row(name: str, node: str | None, removed: float, report: dict[str, Any],
         "params_poly": p["poly"],
         "params_head": p["head"],
         "accuracy": round(100.0 * report["accuracy"], 2),
-        "throughput": round(report["throughput"], 1),
+        "throughput": report["throughput"],
         **(extra or {}),
     }
+
+
+def interleaved_throughput(models: Sequence[nn.Module], input_shape: tuple[int, ...], *,
+                           rounds: int = 5, batch_size: int = 256) -> list[float]:
+    """Images/s of several models, timed in interleaved rounds; the best round of each.
+
+    Timing each model once, one after the other, lets a burst of other work on the
+    machine fall on one model only; timing them in turn, round after round, and
+    keeping each model's fastest pass spreads the disturbance over all of them, so
+    their ratios are comparable.
+
+    Parameters
+    ----------
+    models : sequence of nn.Module
+    input_shape : tuple of int
+        One sample's shape.
+    rounds : int, default=5
+        Rounds; each times every model twice with :func:`neural.throughput`.
+    batch_size : int, default=256
+
+    Returns
+    -------
+    list of float
+        Images per second, in the order of ``models``.
+    """
+    best = [0.0] * len(models)
+    for _ in range(rounds):
+        for i, net in enumerate(models):
+            speed = neural.throughput(net, input_shape, batch_size=batch_size, repeats=2)
+            best[i] = max(best[i], float(speed.max))
+    return best
 
 
 def compare_cuts(
@@ -83,7 +116,8 @@ def compare_cuts(
     arch, arch_kwargs : optional
         Registered architecture of ``model`` (stored in each VI-Net's config).
     throughput_repeats : int, default=10
-        Timed passes per model (the fastest is reported, batch 256).
+        Timed passes per model, in interleaved rounds (:func:`interleaved_throughput`;
+        the fastest is reported, batch 256).
     progress : bool, default=True
     random_state : int, default=0
     **settings
@@ -103,8 +137,8 @@ def compare_cuts(
         JSON-serialisable; drop it before saving).
     """
     full_convs = conv_layers(model)
-    rows = [_row("full", None, 0.0, evaluate_model(model, test_data,
-                                                   throughput_repeats=throughput_repeats))]
+    nets: list[nn.Module] = [model]
+    rows = [_row("full", None, 0.0, evaluate_model(model, test_data, throughput_repeats=0))]
     shared = {k: settings[k] for k in ("n_components", "pooling", "scaling", "epochs", "lr",
                                        "batch_size", "weight_decay") if k in settings}
     common = {"arch": arch, "arch_kwargs": arch_kwargs, "progress": progress,
@@ -118,9 +152,14 @@ def compare_cuts(
                                         random_state=random_state)
         extra = {"n_generators": vinet.poly.out_features, "n_terms": vinet.poly.n_terms}
         for kind, net in (("vinet", vinet), ("linear", probe), ("random", rand)):
-            report = evaluate_model(net, test_data, throughput_repeats=throughput_repeats)
+            report = evaluate_model(net, test_data, throughput_repeats=0)
             rows.append(_row(kind, node, removed, report, extra if kind != "linear" else None))
+            nets.append(net)
         models[node] = vinet
+    speeds = interleaved_throughput(nets, tuple(test_data[0].shape[1:]),
+                                    rounds=max(throughput_repeats // 2, 1))
+    for row, speed in zip(rows, speeds, strict=True):
+        row["throughput"] = round(speed, 1)
     return {"rows": rows, "settings": {**settings, "nodes": list(nodes),
                                        "threads": torch.get_num_threads()},
             "models": models}

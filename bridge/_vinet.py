@@ -340,7 +340,7 @@ def evaluate_model(
     batch_size : int, default=256
         Batch of the throughput measurement (images/s at this batch size).
     throughput_repeats : int, default=10
-        Timed forward passes.
+        Timed forward passes; ``0`` skips the throughput (reported as None).
 
     Returns
     -------
@@ -357,8 +357,13 @@ def evaluate_model(
         total = neural.count_parameters(model).total
         params = {"total": total, "base": total, "prep": 0, "poly": 0, "head": 0}
     acc = neural.accuracy(model, data, batch_size=batch_size)
-    speed = neural.throughput(model, shape, batch_size=batch_size, repeats=throughput_repeats)
-    # The fastest repeat is the one least disturbed by other work on the machine, so it
-    # ranks models more reproducibly than the median on a shared CPU; both are kept.
-    return {"accuracy": acc, "params": params, "throughput": float(speed.max),
-            "throughput_median": float(speed.median)}
+    report = {"accuracy": acc, "params": params, "throughput": None,
+              "throughput_median": None}
+    if throughput_repeats:
+        speed = neural.throughput(model, shape, batch_size=batch_size,
+                                  repeats=throughput_repeats)
+        # The fastest repeat is the one least disturbed by other work on the machine, so
+        # it ranks models more reproducibly than the median on a shared CPU.
+        report["throughput"] = float(speed.max)
+        report["throughput_median"] = float(speed.median)
+    return report

@@ -111,6 +111,7 @@ EXAMPLES = {page: python_blocks(page.read_text(encoding="utf-8")) for page in PA
 WITH_EXAMPLES = [page for page, blocks in EXAMPLES.items() if blocks]
 
 
+@pytest.mark.slow  # the guides train and cut networks: seconds per page
 @pytest.mark.parametrize("page", WITH_EXAMPLES,
                          ids=[str(p.relative_to(DOCS)) for p in WITH_EXAMPLES])
 def test_page_examples_run(page, tmp_path, monkeypatch):

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from algebra import _oracle_kernels as K
+from algebra._approx import check_choice
 from algebra._errors import AlgebraError
 
 __all__ = [
@@ -94,14 +95,6 @@ class OracleResult:
     gap: float
     n_iter: int
     status: str
-
-
-def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> str:
-    if value not in choices:
-        raise AlgebraError(
-            f"Parameter {name}={value!r} is not supported; use one of {', '.join(choices)}."
-        )
-    return value
 
 
 def project_l1_ball(v: np.ndarray, radius: float) -> np.ndarray:
@@ -194,7 +187,7 @@ def solve_oracle(
     -------
     OracleResult
     """
-    _check_choice("oracle", oracle, ORACLES)
+    check_choice("oracle", oracle, ORACLES)
     G = np.ascontiguousarray(G, dtype=np.float64)
     c = np.ascontiguousarray(c, dtype=np.float64)
     k = c.shape[0]
@@ -337,7 +330,7 @@ def solve_with_ihb(
     -------
     OracleResult
     """
-    _check_choice("ihb", ihb, IHB_MODES)
+    check_choice("ihb", ihb, IHB_MODES)
     run = dict(oracle=oracle, psi=psi, eps=eps, max_iter=max_iter)
     if ihb == "none" or (inverse is not None and inverse.is_singular):
         # A singular Gram matrix (dependent terms in O, e.g. unscaled data or more

@@ -168,6 +168,7 @@ class VanishingIdealTransformer(TransformerMixin, BaseEstimator):
             )
             if np.any(counts < 2):
                 bad = self.classes_[np.argmin(counts)]
+                bad = bad.item() if isinstance(bad, np.generic) else bad
                 raise AlgebraError(
                     f"Class {bad!r} has {counts.min()} sample; each class needs at least 2 "
                     f"samples to fit its vanishing ideal. Remove the class or add samples."

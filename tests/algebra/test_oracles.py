@@ -126,7 +126,7 @@ def test_psi_stopping_rules(oracle):
 
 def test_oracle_rejects_bad_parameters():
     _, _, G, c, d = _problem(0)
-    with pytest.raises(AlgebraError, match=r"oracle='fw' is not supported; use one of cg"):
+    with pytest.raises(AlgebraError, match=r"oracle='fw' is not supported; use one of 'cg', 'pcg'"):
         solve_oracle(G, c, d, 1.0, oracle="fw")
     with pytest.raises(AlgebraError, match=r"radius=0.0 must be a finite number > 0"):
         solve_oracle(G, c, d, 0.0)

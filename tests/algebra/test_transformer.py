@@ -100,12 +100,14 @@ def _cv(pipe, X, y):
 
 # Lower bounds set a few points under the accuracy measured when the test was written
 # (5-fold CV: iris oavi 0.960 / abm 0.967 / vca 0.913, wine oavi 0.955 / abm 0.983,
-# digits via PCA(8) abm 0.934 with 3 folds).
+# digits via PCA(8) abm 0.934 with 3 folds).  LinearSVC shuffles its coordinates, so
+# its seed is fixed: with VCA's badly scaled features (coefficients up to 1e9) the
+# iris accuracy ranges over 0.84-0.91 with the seed; OAVI and ABM do not move.
 @pytest.mark.parametrize(("method", "bound"), [("oavi", 0.93), ("abm", 0.93), ("vca", 0.88)])
 def test_iris_pipeline_accuracy(method, bound):
     X, y = load_iris(return_X_y=True)
     pipe = make_pipeline(MinMaxScaler((-1, 1)), VanishingIdealTransformer(method=method),
-                         LinearSVC())
+                         LinearSVC(random_state=0))
     assert _cv(pipe, X, y) >= bound
 
 
@@ -113,7 +115,7 @@ def test_iris_pipeline_accuracy(method, bound):
 def test_wine_pipeline_accuracy(method, bound):
     X, y = load_wine(return_X_y=True)
     pipe = make_pipeline(MinMaxScaler((-1, 1)), VanishingIdealTransformer(method=method),
-                         LinearSVC())
+                         LinearSVC(random_state=0))
     assert _cv(pipe, X, y) >= bound
 
 
@@ -123,7 +125,7 @@ def test_digits_pipeline_accuracy():
     X, y = load_digits(return_X_y=True)
     pipe = make_pipeline(PCA(8, random_state=0), MinMaxScaler((-1, 1)),
                          VanishingIdealTransformer(method="abm", max_degree=3, keep=20),
-                         LinearSVC())
+                         LinearSVC(random_state=0))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert cross_val_score(pipe, X, y, cv=3).mean() >= 0.90
@@ -133,7 +135,7 @@ def test_grid_search_over_psi():
     X, y = load_iris(return_X_y=True)
     pipe = Pipeline([("scale", MinMaxScaler((-1, 1))),
                      ("vi", VanishingIdealTransformer(method="abm")),
-                     ("svm", LinearSVC())])
+                     ("svm", LinearSVC(random_state=0))])
     search = GridSearchCV(pipe, {"vi__psi": [1e-3, 1e-2]}, cv=3)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -174,7 +176,7 @@ def test_bad_input_messages():
     X = MinMaxScaler((-1, 1)).fit_transform(X)
     y1 = y.copy()
     y1[0] = 7  # a class with one sample
-    with pytest.raises(AlgebraError, match=r"Class np.int64\(7\) has 1 sample; each class"):
+    with pytest.raises(AlgebraError, match=r"Class 7 has 1 sample; each class needs at least 2"):
         VanishingIdealTransformer().fit(X, y1)
     bad = X.copy()
     bad[5, 2] = np.nan

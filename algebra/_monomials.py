@@ -11,6 +11,7 @@ term order, so an order ideal lists each divisor before its multiples and
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -35,6 +36,18 @@ __all__ = [
 PARALLEL_MIN_ROWS = 20_000
 #: Default bytes of one chunk of monomial evaluations, which bounds temporary memory.
 CHUNK_BYTES = 32 * 2**20
+#: The most monomials :func:`all_monomials` and :func:`order_ideal_closure` will list:
+#: enumerating more (e.g. every divisor of ``x**(2**40)``) would exhaust memory, so
+#: they raise instead of hanging.
+MAX_TERMS = 5_000_000
+
+
+def _too_many_terms(count: int, what: str, fix: str) -> AlgebraError:
+    """The error for an enumeration of more than :data:`MAX_TERMS` monomials."""
+    return AlgebraError(
+        f"{what} {count} monomials, more than MAX_TERMS = {MAX_TERMS} (they would not "
+        f"fit in memory); {fix}."
+    )
 
 
 def total_degree(E: Any) -> np.ndarray:
@@ -119,10 +132,23 @@ def all_monomials(
     -------
     ndarray of int64, shape (binom(n + d, d), n)
         The exponent vectors, sorted ascending.
+
+    Raises
+    ------
+    AlgebraError
+        If ``n_vars < 1``, ``max_degree < 0``, or there are more than
+        :data:`MAX_TERMS` such monomials.
     """
     n_vars = check_positive_int(n_vars, "n_vars")
     max_degree = check_positive_int(max_degree, "max_degree", minimum=0)
     order = get_term_order(order)
+    count = math.comb(n_vars + max_degree, max_degree)
+    if count > MAX_TERMS:
+        raise _too_many_terms(
+            count,
+            f"all_monomials(n_vars={n_vars}, max_degree={max_degree}) has",
+            "lower max_degree or reduce the number of variables (e.g. with PCA)",
+        )
     layers = [np.zeros((1, n_vars), dtype=np.int64)]
     eye = np.eye(n_vars, dtype=np.int64)
     for _ in range(max_degree):
@@ -180,9 +206,24 @@ def order_ideal_closure(E: Any, order: str | TermOrder = "deglex") -> np.ndarray
     -------
     ndarray of int64, shape (s, n)
         All divisors of all rows of ``E``, distinct, sorted ascending.
+
+    Raises
+    ------
+    AlgebraError
+        If the closure could hold more than :data:`MAX_TERMS` monomials (a monomial
+        ``x**a`` has ``prod(a_k + 1)`` divisors).
     """
     E = _unique_rows(check_exponents(E, name="E"))
     order = get_term_order(order)
+    # Upper bound on the closure's size, in float so that huge exponents cannot overflow.
+    bound = float(np.prod(E.astype(np.float64) + 1.0, axis=1).sum()) if E.shape[0] else 0.0
+    if bound > MAX_TERMS:
+        raise _too_many_terms(
+            int(min(bound, 1e300)),
+            f"The order ideal spanned by these monomials (largest exponent {int(E.max())}) "
+            f"could have up to",
+            "pass monomials of lower degree",
+        )
     while True:
         missing = _missing_divisors(E)
         if missing.shape[0] == 0:
@@ -302,6 +343,17 @@ def chain_into(X: np.ndarray, parent: np.ndarray, var: np.ndarray, out: np.ndarr
     kernel(X, parent, var, out)
 
 
+def chain_monomials(
+    X: np.ndarray, parent: np.ndarray, var: np.ndarray, chunk_size: int | None = None
+) -> np.ndarray:
+    """``μ(X)`` (m, t) of validated ``X`` along a chain, ``chunk_size`` rows per kernel call."""
+    out = np.empty((X.shape[0], parent.shape[0]), dtype=np.float64)
+    step = default_chunk_rows(8 * parent.shape[0], chunk_size)
+    for start in range(0, X.shape[0], step):
+        chain_into(X[start : start + step], parent, var, out[start : start + step])
+    return out
+
+
 def evaluate_monomials(X: Any, terms: Any, chunk_size: int | None = None) -> np.ndarray:
     """Evaluate every monomial of a sorted order ideal at every sample.
 
@@ -323,9 +375,4 @@ def evaluate_monomials(X: Any, terms: Any, chunk_size: int | None = None) -> np.
     E = check_exponents(terms, name="terms")
     X = check_points(X, n_vars=E.shape[1])
     parent, var = monomial_chain(E)
-    out = np.empty((X.shape[0], E.shape[0]), dtype=np.float64)
-    step = default_chunk_rows(8 * E.shape[0], chunk_size)
-    for start in range(0, X.shape[0], step):
-        stop = min(start + step, X.shape[0])
-        chain_into(X[start:stop], parent, var, out[start:stop])
-    return out
+    return chain_monomials(X, parent, var, chunk_size)

@@ -23,6 +23,7 @@ from algebra._monomials import (
     PARALLEL_MIN_ROWS,
     _row_index,
     chain_into,
+    chain_monomials,
     default_chunk_rows,
     is_order_ideal,
     monomial_chain,
@@ -317,12 +318,7 @@ class PolynomialSet:
         ndarray of float64, shape (m, t)
         """
         X = check_points(X, n_vars=self.n_vars)
-        out = np.empty((X.shape[0], self.n_terms), dtype=np.float64)
-        step = default_chunk_rows(8 * self.n_terms, chunk_size)
-        for start in range(0, X.shape[0], step):
-            stop = min(start + step, X.shape[0])
-            chain_into(X[start:stop], self._parent, self._var, out[start:stop])
-        return out
+        return chain_monomials(X, self._parent, self._var, chunk_size)
 
     def evaluate(self, X: Any, chunk_size: int | None = None) -> np.ndarray:
         """Evaluate every polynomial at every sample: ``μ(X) @ coef``.
@@ -675,10 +671,10 @@ class PolynomialSet:
 
         Parameters
         ----------
-        exprs : sympy.Expr or sympy.Poly, or a sequence of them
-            Polynomials in ``gens``.
-        gens : sequence of sympy.Symbol or str
-            The variables, in column order.
+        exprs : sympy.Expr, sympy.Poly or str, or a sequence of them
+            Polynomials in ``gens``; strings are parsed with :func:`sympy.sympify`.
+        gens : sequence of sympy.Symbol or str, or str
+            The variables, in column order (a string such as ``"x y"`` names them all).
         order : str or TermOrder, default "deglex"
             The term order.
 

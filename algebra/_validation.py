@@ -115,7 +115,8 @@ def check_exponents(E: Any, name: str = "terms", n_vars: int | None = None) -> n
     Raises
     ------
     AlgebraError
-        If ``E`` is not integral, negative, not 2-D or has the wrong width.
+        If ``E`` is not integral, negative, not 2-D, has no columns or has the wrong
+        width.
     """
     arr = np.asarray(E)
     if arr.ndim == 1 and arr.size > 0:
@@ -140,6 +141,11 @@ def check_exponents(E: Any, name: str = "terms", n_vars: int | None = None) -> n
                 f"with non-integer entries; pass an integer array."
             )
         arr = converted
+    if arr.shape[1] == 0:
+        raise AlgebraError(
+            f"{name} has no columns (shape {arr.shape}); monomials need at least one "
+            f"variable, pass an exponent matrix of shape (n_terms, n_variables >= 1)."
+        )
     arr = np.ascontiguousarray(arr, dtype=np.int64)
     if arr.size and arr.min() < 0:
         raise AlgebraError(
@@ -168,6 +174,12 @@ def check_positive_int(value: Any, name: str, minimum: int = 1) -> int:
     Returns
     -------
     int
+
+    Raises
+    ------
+    AlgebraError
+        If ``value`` is not an integer (``bool`` is not accepted) or is below
+        ``minimum``.
     """
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise AlgebraError(f"{name} must be an integer >= {minimum}, got {value!r}.")

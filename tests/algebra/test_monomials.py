@@ -180,3 +180,56 @@ def test_evaluate_monomials_bad_input():
         evaluate_monomials(np.ones((1, 2)), E, chunk_size=0)
     with pytest.raises(AlgebraError, match=r"terms is not a sorted order ideal"):
         evaluate_monomials(np.ones((1, 2)), [[0, 0], [0, 2]])
+
+
+def test_too_many_terms_raise_instead_of_hanging():
+    from algebra._monomials import MAX_TERMS
+
+    with pytest.raises(AlgebraError, match=r"all_monomials\(n_vars=10, max_degree=1000\) has "
+                                           r"\d+ monomials, more than MAX_TERMS.*lower max_degree"):
+        all_monomials(10, 1000)
+    # x**(2**62) has 2**62 + 1 divisors: refused up front, not enumerated.
+    with pytest.raises(AlgebraError, match=r"could have up to \d+ monomials.*lower degree"):
+        order_ideal_closure([[2**62, 0]])
+    # the bound is the sum of prod(a_k + 1) over the monomials: at the limit it passes
+    side = int(np.sqrt(MAX_TERMS)) - 1
+    assert (side + 1) ** 2 <= MAX_TERMS
+    with pytest.raises(AlgebraError, match=r"more than MAX_TERMS"):
+        order_ideal_closure([[side + 1, side + 1]])
+    assert len(order_ideal_closure([[40, 40]])) == 41 * 41
+
+
+def test_exponents_need_at_least_one_variable():
+    with pytest.raises(AlgebraError, match=r"terms has no columns \(shape \(1, 0\)\)"):
+        monomial_chain(np.zeros((1, 0), dtype=int))
+    with pytest.raises(AlgebraError, match=r"E has no columns"):
+        total_degree(np.zeros((3, 0), dtype=int))
+
+
+def test_serial_and_parallel_kernels_have_separate_disk_caches():
+    # numba keys its cache files by qualified name, not by the parallel flag: the twins
+    # made by jit_pair must not load each other's machine code.
+    from algebra._kernels import (
+        eval_chain,
+        eval_chain_grad,
+        eval_chain_grad_parallel,
+        eval_chain_parallel,
+    )
+
+    pairs = [(eval_chain, eval_chain_parallel), (eval_chain_grad, eval_chain_grad_parallel)]
+    names = set()
+    for serial, parallel in pairs:
+        assert not serial.targetoptions.get("parallel", False)
+        assert parallel.targetoptions["parallel"] is True
+        assert serial._cache is not None and parallel._cache is not None  # cache=True
+        names |= {serial._cache._cache_file._index_name, parallel._cache._cache_file._index_name}
+    assert len(names) == 4
+    # both twins compute the same numbers
+    E = all_monomials(3, 3)
+    parent, var = monomial_chain(E)
+    X = np.random.default_rng(3).normal(size=(50, 3))
+    a, b = np.empty((50, len(E))), np.empty((50, len(E)))
+    eval_chain(X, parent, var, a)
+    eval_chain_parallel(X, parent, var, b)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(a, numpy_monomials(X, E), rtol=1e-13, atol=1e-15)

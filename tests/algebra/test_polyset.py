@@ -239,6 +239,10 @@ def test_bad_input_messages():
         PolynomialSet([[0], [1]], [[0.0], [1.0]], order_ideal=[[2]])
     with pytest.raises(AlgebraError, match=r"order must be a TermOrder or one of"):
         PolynomialSet([[0], [1]], [[0.0], [1.0]], order="revlex")
+    with pytest.raises(AlgebraError, match=r"terms has no columns.*at least one variable"):
+        PolynomialSet(np.zeros((1, 0), dtype=int), [[1.0]])
+    with pytest.raises(AlgebraError, match=r"could have up to \d+ monomials.*MAX_TERMS"):
+        PolynomialSet([[2**40, 0]], [[1.0]])
     P = PolynomialSet([[0], [1]], [[0.0], [1.0]])
     with pytest.raises(AlgebraError, match=r"X has 2 columns but the polynomials are in 1"):
         P.evaluate(np.ones((3, 2)))
@@ -246,3 +250,16 @@ def test_bad_input_messages():
         P.gradient(np.array([[np.nan]]))
     with pytest.raises(AlgebraError, match=r"dtype must be float .* or object"):
         P.astype(np.int32)
+
+
+def test_evaluate_accepts_lists_ints_float32_and_one_sample():
+    P = random_set(8, n=2, d=3, p=2)
+    X = np.array([[1, -2], [3, 0], [0, 1]])
+    ref = numpy_monomials(X.astype(np.float64), P.terms) @ P.coef
+    np.testing.assert_allclose(P.evaluate(X.tolist()), ref, rtol=1e-13)
+    np.testing.assert_allclose(P.evaluate(X), ref, rtol=1e-13)
+    np.testing.assert_allclose(P.evaluate(X.astype(np.float32)), ref, rtol=1e-13)
+    np.testing.assert_allclose(P.evaluate(X[:1]), ref[:1], rtol=1e-13)
+    assert P.gradient(X[:1].tolist()).shape == (1, 2, 2)
+    with pytest.raises(AlgebraError, match=r"X must be a 2-D array.*X\.reshape\(1, -1\)"):
+        P.evaluate(X[0])

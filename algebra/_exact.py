@@ -32,7 +32,7 @@ from algebra._errors import AlgebraError
 from algebra._monomials import _row_index, border, divides, monomial_chain, order_ideal_closure
 from algebra._orders import TermOrder, get_term_order
 from algebra._polyset import PolynomialSet, _to_fraction
-from algebra._validation import _describe
+from algebra._validation import _describe, check_positive_int
 
 __all__ = ["BorderBasis", "buchberger_moller", "rational_circle_points"]
 
@@ -241,8 +241,8 @@ def buchberger_moller(points: Any, order: str | TermOrder = "deglex") -> BorderB
     coef = np.empty((terms.shape[0], B.shape[0]), dtype=object)
     coef.fill(Fraction(0))
     for j, row in enumerate(b_rows.tolist()):
-        c, r = ech.reduce(vals[row])
-        assert not any(r), "the evaluation vectors of O span Q^m"  # |O| == m
+        # |O| == m, so the evaluation vectors of O span Q^m and the remainder is zero.
+        c, _ = ech.reduce(vals[row])
         coef[row, j] = Fraction(1)
         coef[o_rows, j] = [-x for x in c]
     polys = PolynomialSet(terms, coef, order=order, leading=b_rows, order_ideal=O)
@@ -454,6 +454,7 @@ class BorderBasis:
             The points, rows sorted ascending: object (Fraction) when every snapped
             point verifies exactly, float64 otherwise.
         """
+        max_denominator = check_positive_int(max_denominator, "max_denominator")
         M = self.multiplication_matrices()
         n, s, _ = M.shape
         Mf = M.astype(np.float64)
@@ -494,8 +495,7 @@ def rational_circle_points(n_points: int = 8) -> np.ndarray:
     -------
     ndarray of object (Fraction), shape (n_points, 2)
     """
-    if isinstance(n_points, bool) or not isinstance(n_points, (int, np.integer)) or n_points < 1:
-        raise AlgebraError(f"n_points must be an integer >= 1, got {n_points!r}.")
+    n_points = check_positive_int(n_points, "n_points")
     params: list[Fraction | None] = [Fraction(0), None]
     height = 1
     while len(params) < n_points:

@@ -157,10 +157,10 @@ def from_sympy(
 
     Parameters
     ----------
-    exprs : sympy.Expr or sympy.Poly, or a sequence of them
-        Polynomials in ``gens``.
-    gens : sequence of sympy.Symbol or str
-        The variables, in column order.
+    exprs : sympy.Expr, sympy.Poly or str, or a sequence of them
+        Polynomials in ``gens``; strings are parsed with :func:`sympy.sympify`.
+    gens : sequence of sympy.Symbol or str, or str
+        The variables, in column order (a string such as ``"x y"`` names them all).
     order : str or TermOrder, default "deglex"
         The term order of the result.
 
@@ -176,7 +176,8 @@ def from_sympy(
         If an expression is not a polynomial in ``gens`` with numeric coefficients, or
         is zero.
     """
-    single = isinstance(exprs, (sympy.Basic, sympy.Poly, int, float, Fraction))
+    # A string is one expression ("x**2 - y"), not a sequence of one-character ones.
+    single = isinstance(exprs, (sympy.Basic, sympy.Poly, str, int, float, Fraction))
     items = [exprs] if single else list(exprs)
     if not items:
         raise AlgebraError("exprs is empty; pass at least one polynomial.")
@@ -189,7 +190,13 @@ def from_sympy(
     syms = _resolve_symbols(gens, len(gens))
     dicts = []
     for j, e in enumerate(items):
-        expr = e.as_expr() if isinstance(e, sympy.Poly) else sympy.sympify(e)
+        try:
+            expr = e.as_expr() if isinstance(e, sympy.Poly) else sympy.sympify(e)
+        except sympy.SympifyError:
+            raise AlgebraError(
+                f"exprs[{j}] = {e!r} is not a sympy expression; pass sympy expressions or "
+                f"strings sympy can parse, such as 'x**2 + y**2 - 1'."
+            ) from None
         extra = expr.free_symbols - set(syms)
         if extra:
             raise AlgebraError(

@@ -200,6 +200,10 @@ def test_bad_points_messages():
         buchberger_moller([[1, 2]]).normal_form(PolynomialSet([[0]], [[1.0]]))
     with pytest.raises(AlgebraError, match=r"n_points must be an integer >= 1, got 0"):
         rational_circle_points(0)
+    with pytest.raises(AlgebraError, match=r"n_points must be an integer >= 1, got '3'"):
+        rational_circle_points("3")
+    with pytest.raises(AlgebraError, match=r"max_denominator must be an integer >= 1, got 0"):
+        buchberger_moller([[1, 2], [3, 4]]).recover_points(max_denominator=0)
 
 
 def test_rational_circle_points_lie_on_the_circle():

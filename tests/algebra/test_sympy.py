@@ -84,8 +84,19 @@ def test_latex_and_str():
     assert str(many).splitlines()[-1] == "... (10 more)"
 
 
+def test_from_sympy_parses_strings_as_whole_expressions():
+    x, y = sympy.symbols("x y")
+    ref = PolynomialSet.from_sympy([x**2 - y, 3 * x * y + sympy.Rational(1, 2)], (x, y))
+    assert PolynomialSet.from_sympy(["x**2 - y", "3*x*y + 1/2"], "x y") == ref
+    assert PolynomialSet.from_sympy("x**2 - y", "x y") == ref.select([0])
+
+
 def test_bad_input_messages():
     x, y = sympy.symbols("x y")
+    with pytest.raises(AlgebraError, match=r"exprs\[0\] = 'x \+\* 2' is not a sympy expression"):
+        PolynomialSet.from_sympy("x +* 2", "x")
+    with pytest.raises(AlgebraError, match=r"exprs\[0\] = 1/x is not a polynomial in \[x\]"):
+        PolynomialSet.from_sympy("x**-1", "x")
     with pytest.raises(AlgebraError, match=r"exprs\[1\] = 1/x is not a polynomial in \[x, y\]"):
         PolynomialSet.from_sympy([x, 1 / x], (x, y))
     with pytest.raises(AlgebraError, match=r"exprs\[0\] = sin\(x\) is not a polynomial"):

@@ -50,8 +50,8 @@ def _best_rate(fn, arg, batch: int, repeat: int, number: int) -> float:
     return batch / best
 
 
-def bench_config(n: int, degree: int, p: int, density: float, batch: int, repeat: int,
-                 number: int, seed: int = 0) -> dict:
+def bench_config(n: int, degree: int, p: int, density: float, batch: int, rounds: int,
+                 repeat: int, number: int, seed: int = 0) -> dict:
     """Time one layer shape; returns a row of the results table."""
     rng = np.random.default_rng(seed)
     terms = all_monomials(n, degree, "deglex")
@@ -72,8 +72,9 @@ def bench_config(n: int, degree: int, p: int, density: float, batch: int, repeat
         return torch.addmm(bias, sparse_w, layer.monomials(x)).t().abs()
 
     rates = {}
-    # Interleave the contenders so load changes on a shared machine hit all of them.
-    for _ in range(2):
+    # Interleave the contenders, round after round, so that load changes on a shared
+    # machine hit all of them; each keeps its best round.
+    for _ in range(rounds):
         for name, fn, arg in (
             ("layer", layer, z),
             ("linear", linear, mu),
@@ -104,8 +105,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     configs = CONFIGS[:2] if args.quick else CONFIGS
-    repeat, number = (3, 5) if args.quick else (7, 20)
-    rows = [bench_config(*c, batch=args.batch, repeat=repeat, number=number) for c in configs]
+    rounds, repeat, number = (2, 3, 5) if args.quick else (6, 3, 10)
+    rows = [bench_config(*c, batch=args.batch, rounds=rounds, repeat=repeat, number=number)
+            for c in configs]
     print("PolynomialLayer forward vs nn.Linear on precomputed monomials "
           f"(batch {args.batch}, {torch.get_num_threads()} threads, samples/s)")
     print(f"{'n':>3} {'deg':>3} {'terms':>6} {'out':>5} {'dens':>5} "

@@ -10,6 +10,7 @@ class's approximate vanishing ideal.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -121,6 +122,12 @@ class PolynomialLayer(nn.Module):
     out_features: int
     n_terms: int
     absolute: bool
+    #: At inference (no autograd), layers with at least ``sparse_min_terms`` monomials
+    #: and at most this share of unmasked coefficients multiply with a sparse CSR copy
+    #: of the coefficients: faster there on CPU (``benchmarks/bench_layer.py``), never
+    #: used for training.
+    sparse_max_density: float = 0.1
+    sparse_min_terms: int = 256
     coef: nn.Parameter
     terms: torch.Tensor
     parent: torch.Tensor
@@ -189,7 +196,7 @@ class PolynomialLayer(nn.Module):
         self.register_buffer("var", torch.as_tensor(var, device=device))
         self.register_buffer("mask", torch.as_tensor(M, device=device))
         self.register_buffer("labels", torch.as_tensor(lab, device=device))
-        self._weight_cache: tuple[Any, torch.Tensor] | None = None
+        self._weight_cache: tuple[Any, torch.Tensor, torch.Tensor | None] | None = None
         self._build_levels()
         self.register_load_state_dict_post_hook(PolynomialLayer._after_load)
         self.reset_parameters()
@@ -225,6 +232,21 @@ class PolynomialLayer(nn.Module):
             self.register_buffer(
                 f"_level{d}_var", torch.as_tensor(var[lo:hi], device=device), persistent=False
             )
+        self._refresh_levels()
+
+    def _refresh_levels(self) -> None:
+        # A plain tuple of the level buffers, so that forward does no per-call module
+        # attribute lookups (a measurable share of a small layer's time); rebuilt
+        # whenever the buffers are replaced (``.to()``, ``load_state_dict``).
+        self._levels = tuple(
+            (self._buffers[f"_level{d}_parent"], self._buffers[f"_level{d}_var"])
+            for d in range(1, self.max_degree + 1)
+        )
+
+    def _apply(self, fn: Any, recurse: bool = True) -> PolynomialLayer:
+        super()._apply(fn, recurse)
+        self._refresh_levels()
+        return self
 
     @staticmethod
     def _after_load(module: nn.Module, incompatible_keys: Any) -> None:
@@ -287,10 +309,10 @@ class PolynomialLayer(nn.Module):
             return self._monomials_into(zt)
         levels = []
         prev = zt
-        for d in range(1, self.max_degree + 1):
-            x = zt.index_select(0, getattr(self, f"_level{d}_var"))
+        for d, (parent, var) in enumerate(self._levels, start=1):
+            x = zt.index_select(0, var)
             # Degree-1 parents are all the constant 1: skip the multiply.
-            prev = x if d == 1 else prev.index_select(0, getattr(self, f"_level{d}_parent")) * x
+            prev = x if d == 1 else prev.index_select(0, parent) * x
             levels.append(prev)
         return torch.cat(levels, dim=0)
 
@@ -303,33 +325,44 @@ class PolynomialLayer(nn.Module):
         """
         out = zt.new_empty((self.n_terms - 1, zt.shape[1]))
         bounds = self._level_bounds
-        for d in range(1, self.max_degree + 1):
+        for d, (parent, var) in enumerate(self._levels, start=1):
             rows = out[bounds[d - 1] : bounds[d]]
-            var = getattr(self, f"_level{d}_var")
             if d == 1:
                 torch.index_select(zt, 0, var, out=rows)
             else:
                 prev = out[bounds[d - 2] : bounds[d - 1]]
-                torch.index_select(prev, 0, getattr(self, f"_level{d}_parent"), out=rows)
+                torch.index_select(prev, 0, parent, out=rows)
                 rows.mul_(zt.index_select(0, var))
         return out
 
-    def _masked_weight(self) -> torch.Tensor:
-        """``coef * mask``; without autograd, cached until ``coef`` or ``mask`` changes.
+    def _masked_weight(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """``coef * mask``, and at inference its sparse CSR form where that is faster.
 
         Re-applying the mask in every training forward keeps masked coefficients out of
         the output whatever the optimiser does to them. At inference the product is
-        reused: every in-place update (optimiser steps, ``load_state_dict``,
+        cached: every in-place update (optimiser steps, ``load_state_dict``,
         ``set_coefficients``) bumps the tensors' version counters, which are part of
-        the cache key, so a stale product is never used.
+        the cache key, so a stale product is never used. A large, sparse layer (see
+        :attr:`sparse_max_density`) also caches the transposed non-constant rows as a
+        CSR matrix, second element of the result (else None).
         """
+        coef, mask = self._parameters["coef"], self._buffers["mask"]
         if torch.is_grad_enabled() or torch.compiler.is_compiling():
-            return self.coef * self.mask
-        key = (self.coef._version, self.mask._version, self.coef.data_ptr(),
-               self.mask.data_ptr(), self.coef.dtype, self.coef.device)
-        if self._weight_cache is None or self._weight_cache[0] != key:
-            self._weight_cache = (key, self.coef.detach() * self.mask)
-        return self._weight_cache[1]
+            return coef * mask, None
+        # A new dtype or device means new storage, hence a new data_ptr.
+        key = (coef._version, mask._version, coef.data_ptr(), mask.data_ptr())
+        cache = self._weight_cache
+        if cache is None or cache[0] != key:
+            w = coef.detach() * mask
+            csr = None
+            density = float(mask.float().mean())
+            if (self.n_terms >= self.sparse_min_terms and density <= self.sparse_max_density
+                    and w.device.type == "cpu"):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # "sparse CSR support is in beta"
+                    csr = w[1:].t().contiguous().to_sparse_csr()
+            cache = self._weight_cache = (key, w, csr)
+        return cache[1], cache[2]
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """Evaluate the polynomials.
@@ -343,17 +376,19 @@ class PolynomialLayer(nn.Module):
         torch.Tensor of shape (..., p)
             ``|C·μ(z)|``, or ``C·μ(z)`` when ``absolute=False``.
         """
-        lead = z.shape[:-1]
-        z2 = z.reshape(-1, self.in_features)
-        w = self._masked_weight()
+        flat = z.dim() == 2
+        z2 = z if flat else z.reshape(-1, self.in_features)
+        w, csr = self._masked_weight()
         if self.max_degree == 0:
             out = w[0].expand(z2.shape[0], self.out_features)
+        elif csr is not None:
+            out = torch.addmm(w[0][:, None], csr, self.monomials(z2)).t()
         else:
             # The constant monomial (row 0) is a bias; the rest is one dense matmul.
             out = torch.addmm(w[0], self.monomials(z2).t(), w[1:])
         if self.absolute:
             out = out.abs()
-        return out.reshape(*lead, self.out_features)
+        return out if flat else out.reshape(*z.shape[:-1], self.out_features)
 
     # -- conversion ---------------------------------------------------------------------
 

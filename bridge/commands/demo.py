@@ -120,8 +120,8 @@ def _run_vinet(args: argparse.Namespace) -> int:
     rows = result["rows"]
     print(f"\n{format_table(rows)}\n")
     print(f"throughput: images/s at batch 256 on {args.threads} CPU thread(s), best of "
-          f"{repeats} passes timed in turns; prep = the PCA and scaling map (D*k + k), poly = nonzero "
-          "polynomial coefficients")
+          f"{repeats} passes timed in turns; prep = the PCA and scaling map (D*k + k), "
+          "poly = nonzero polynomial coefficients")
     checks = acceptance(rows)
     for c in checks:
         verdict = "MET" if c["met"] else "NOT met"

@@ -161,6 +161,19 @@ def test_inference_weight_cache_follows_updates():
         torch.testing.assert_close(layer(z), fresh(z))
 
 
+def test_sparse_inference_path_equals_dense():
+    polys = _random_set(np.random.default_rng(14), 4, 3, 6, density=0.2)
+    layer = PolynomialLayer.from_polynomials(polys, dtype=torch.float64)
+    z = torch.rand(9, 4, dtype=torch.float64)
+    dense = layer(z)  # with autograd: always the dense product
+    layer.sparse_max_density, layer.sparse_min_terms = 1.0, 1  # force CSR at inference
+    with torch.no_grad():
+        sparse = layer(z)
+        assert layer._masked_weight()[1] is not None
+    torch.testing.assert_close(sparse, dense.detach(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(sparse.numpy(), np.abs(polys.evaluate(z.numpy())), atol=1e-10)
+
+
 def test_reset_parameters_respects_mask_and_fan_in():
     mask = np.zeros((6, 2), dtype=bool)
     mask[[0, 2, 5], 0] = True

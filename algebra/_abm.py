@@ -2,13 +2,17 @@
 
 Each border term ``u`` is tested by the smallest right singular vector of ``[A_O, u]``:
 it minimises ``(1/m)‖[A_O, u] v‖²`` over unit vectors ``v``, and that minimum is
-``σ_min² / m``.  From the Gram matrix ``[A_O, u]ᵀ[A_O, u] / m`` (which the shared loop
-keeps up to date over row chunks), ``σ_min²/m`` is its smallest eigenvalue and ``v``
-its eigenvector, so no ``m``-sized SVD is ever formed.
+``σ_min² / m``.  On small data (the loop keeps the monomial values when a degree has
+at most :data:`algebra._approx.VALUES_MAX_ENTRIES` of them) this is an SVD of the values;
+on large data it is the smallest eigenpair of the Gram matrix
+``[A_O, u]ᵀ[A_O, u] / m`` that the shared loop accumulates over row chunks, so no
+``m``-sized SVD is formed (at the price of squaring the condition number, which
+matters only for ψ near 1e-14).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -27,24 +31,37 @@ class _EigenDecision:
         self.psi = psi
 
     def decide(
-        self, G: np.ndarray, c: np.ndarray, d: float
+        self, G: np.ndarray, c: np.ndarray, d: float,
+        values: Callable[[], np.ndarray] | None = None,
     ) -> tuple[np.ndarray, float, float] | None:
         k = c.shape[0]
-        M = np.empty((k + 1, k + 1))
-        M[:k, :k] = G
-        M[:k, k] = M[k, :k] = c
-        M[k, k] = d
-        # Only the smallest eigenpair is needed (LAPACK syevr with an index range).
-        w, V = eigh(M, subset_by_index=[0, 0])
-        if w[0] > self.psi:
+        if values is not None:
+            # Small data: the SVD of [A_O, u] itself, as in Limbeck (2013); accurate
+            # down to σ_min/σ_max ≈ 1e-16 (the Gram form squares that ratio).
+            A = values()
+            m, cols = A.shape
+            # With fewer samples than columns the null space is not among the
+            # singular values of the thin SVD: take the full one, σ_min = 0.
+            _, s, Vt = np.linalg.svd(A, full_matrices=m < cols)
+            lam = s[-1] ** 2 / m if s.shape[0] == cols else 0.0
+            v = Vt[-1]
+        else:
+            M = np.empty((k + 1, k + 1))
+            M[:k, :k] = G
+            M[:k, k] = M[k, :k] = c
+            M[k, k] = d
+            # Only the smallest eigenpair is needed (LAPACK syevr with an index range).
+            w, V = eigh(M, subset_by_index=[0, 0])
+            lam = float(w[0])
+            v = V[:, 0]
+        if lam > self.psi:
             return None
-        v = V[:, 0]
         # The border term's coefficient is nonzero: otherwise v would be a unit vector
         # on O alone with value ≤ ψ, and O only holds terms that passed this test.
         # Sign: positive leading coefficient.
         if v[k] < 0:
             v = -v
-        return v[:k], float(v[k]), max(float(w[0]), 0.0)
+        return v[:k], float(v[k]), max(lam, 0.0)
 
     def join(self, c: np.ndarray, d: float) -> None:
         """Nothing to maintain: every test uses a fresh eigendecomposition."""

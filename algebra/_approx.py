@@ -131,38 +131,51 @@ def prepare_data(
 class Decision(Protocol):
     """What a method plugs into :func:`border_loop`.
 
-    ``decide(G, c, d)`` gets the Gram form of one border term ``u`` against the current
-    ``O`` (``G = A_OᵀA_O/m`` of shape (k, k), ``c = A_Oᵀu/m``, ``d = uᵀu/m``) and
-    returns ``None`` when ``u + span(O)`` does not vanish, else ``(coef_O, coef_u,
-    mse)``.  ``join(c, d)`` is called when ``u`` joins ``O`` (for IHB's inverse).
+    ``decide(G, c, d, values)`` gets the Gram form of one border term ``u`` against the
+    current ``O`` (``G = A_OᵀA_O/m`` of shape (k, k), ``c = A_Oᵀu/m``, ``d = uᵀu/m``)
+    and returns ``None`` when ``u + span(O)`` does not vanish, else ``(coef_O, coef_u,
+    mse)``.  ``values`` is ``None``, or, for small data (at most
+    :data:`VALUES_MAX_ENTRIES` monomial values per degree), a function returning
+    ``[A_O, u]`` of shape (m, k + 1) for methods that are more accurate on the values.
+    ``join(c, d)`` is called when ``u`` joins ``O`` (for IHB's inverse).
     """
 
     def decide(
-        self, G: np.ndarray, c: np.ndarray, d: float
+        self, G: np.ndarray, c: np.ndarray, d: float,
+        values: Callable[[], np.ndarray] | None = None,
     ) -> tuple[np.ndarray, float, float] | None: ...
 
     def join(self, c: np.ndarray, d: float) -> None: ...
 
 
+#: Monomial values per degree (m × terms) up to which the loop keeps them for the
+#: deciders (ABM then takes an SVD of the values instead of an eigendecomposition of
+#: the Gram matrix, which squares the condition number).  2**18 values (2 MiB): above
+#: that, one m-row SVD per border term costs more than the whole Gram pass.
+VALUES_MAX_ENTRIES = 2**18
+
+
 def _eval_gram_block(
     X: np.ndarray, parent: np.ndarray, var: np.ndarray, k: int, chunk_rows: int
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     """``A_Bᵀ [A_O, A_B] / m`` for the chain of ``O`` (first ``k``) then ``B``.
 
     The monomials of a chunk of rows are evaluated along the chain (one multiply per
     term) and the products with the new columns accumulate with one BLAS ``gemm`` per
-    chunk, so peak memory is one chunk of monomials whatever ``m``.
+    chunk, so peak memory is one chunk of monomials whatever ``m``.  Also returns the
+    last chunk's monomials (all of them when ``chunk_rows >= m``).
     """
     m = X.shape[0]
     t = parent.shape[0]
     acc = np.zeros((t - k, t))
     buf = np.empty((min(chunk_rows, m), t))
+    mu = buf
     for start in range(0, m, chunk_rows):
         stop = min(start + chunk_rows, m)
         mu = buf[: stop - start]
         chain_into(X[start:stop], parent, var, mu)
         acc += mu[:, k:].T @ mu
-    return acc / m
+    return acc / m, mu
 
 
 def border_loop(
@@ -253,8 +266,10 @@ def border_loop(
         info = [cand[u.tobytes()] for u in exps]
         parent = np.array(O_parent + [i for _, i, _ in info], dtype=np.int64)
         var = np.array(O_var + [v for _, _, v in info], dtype=np.int64)
-        chunk_rows = default_chunk_rows(8 * parent.shape[0], chunk_size)
-        cross = _eval_gram_block(X, parent, var, k, chunk_rows)
+        keep_values = X.shape[0] * parent.shape[0] <= VALUES_MAX_ENTRIES
+        chunk_rows = (X.shape[0] if keep_values
+                      else default_chunk_rows(8 * parent.shape[0], chunk_size))
+        cross, mu = _eval_gram_block(X, parent, var, k, chunk_rows)
         t = parent.shape[0]
         Gd = np.empty((t, t))
         Gd[:k, :k] = G_O
@@ -270,7 +285,11 @@ def border_loop(
                 idx = np.asarray(cols)
                 c = Gd[idx, u_col]
                 d = float(Gd[u_col, u_col])
-                result = decision.decide(Gd[np.ix_(idx, idx)], c, d)
+                values = (
+                    (lambda idx=idx, u_col=u_col, mu=mu: mu[:, np.append(idx, u_col)])
+                    if keep_values else None
+                )
+                result = decision.decide(Gd[np.ix_(idx, idx)], c, d, values)
                 if result is not None:
                     coef_O, coef_u, mse = result
                     full = np.zeros(len(cols) + 1)

@@ -45,8 +45,9 @@ class _OracleDecision:
         self.inverse = GramInverse(np.ones((1, 1))) if ihb != "none" else None
 
     def decide(
-        self, G: np.ndarray, c: np.ndarray, d: float
+        self, G: np.ndarray, c: np.ndarray, d: float, values: Any = None
     ) -> tuple[np.ndarray, float, float] | None:
+        # The oracles work on the Gram form only; ``values`` is not needed.
         res = solve_with_ihb(
             G, c, d, self.radius, self.inverse, ihb=self.ihb, oracle=self.oracle,
             psi=self.psi, eps=self.eps, max_iter=self.max_iter,

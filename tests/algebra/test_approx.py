@@ -194,6 +194,19 @@ def test_abm_generators_are_smallest_singular_vectors():
         assert G.mse[j] == pytest.approx(sigma**2 / X.shape[0], rel=1e-6, abs=1e-12)
 
 
+def test_abm_svd_of_values_and_eigh_of_gram_agree(monkeypatch):
+    import algebra._approx
+
+    X = twisted_cubic(noise=0.01)
+    svd = fit_abm(X, psi=1e-3, max_degree=3)  # 300 points: the values are kept
+    monkeypatch.setattr(algebra._approx, "VALUES_MAX_ENTRIES", 0)  # force the Gram path
+    gram = fit_abm(X, psi=1e-3, max_degree=3)
+    np.testing.assert_array_equal(svd.terms, gram.terms)
+    np.testing.assert_array_equal(svd.leading, gram.leading)
+    np.testing.assert_allclose(svd.coef, gram.coef, atol=1e-8)
+    np.testing.assert_allclose(svd.mse, gram.mse, rtol=1e-7, atol=1e-15)
+
+
 def test_full_ihb_with_loose_tau_gives_least_squares_generators():
     X = circle(noise=0.01)
     G = fit_oavi(X, psi=1e-3, ihb="full", tau=1e6, max_degree=3)

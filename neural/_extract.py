@@ -23,7 +23,15 @@ from torch.utils.data import DataLoader, Dataset, IterableDataset, Subset
 from tqdm.auto import tqdm
 
 from neural._errors import NeuralError
-from neural._util import resolve_device, shape_error
+from neural._util import (
+    INPUT_ERRORS,
+    check_module,
+    is_int,
+    model_dtype,
+    resolve_device,
+    shape_error,
+    to_model_input,
+)
 
 POOLINGS = ("avg", "max", "flatten")
 _SHARD_RE = re.compile(r"^shard-(\d+)-of-(\d+)\.(npy|npz)$")
@@ -187,6 +195,8 @@ def extract_latents(
     data : DataLoader, Dataset, tensor, ndarray or tuple (X, y)
         Samples ``X`` of shape ``(N, ...)`` with optional labels ``y`` of shape ``(N,)``.
         Batches of a DataLoader or Dataset are tensors ``X`` or pairs ``(X, y)``.
+        Floating input (float64 arrays, say) is cast to the model's floating dtype;
+        integer input is passed as it is (convert 8-bit images yourself).
     pooling : {"avg", "max", "flatten"}, default="avg"
         How activations become vectors, see :func:`pool`.
     batch_size : int, default=256
@@ -217,13 +227,16 @@ def extract_latents(
     """
     if pooling not in POOLINGS:
         raise NeuralError(f"pooling={pooling!r} is not one of {POOLINGS}; pass one of them.")
-    if not isinstance(batch_size, int) or batch_size < 1:
+    check_module(model)
+    if not is_int(batch_size, 1):
         raise NeuralError(f"batch_size={batch_size!r} must be a positive integer; pass e.g. 256.")
+    batch_size = int(batch_size)
     shard = _check_shard(shard)
     home = resolve_device(None, model)
     dev = resolve_device(device, model)
     batches, n = _batches(data, batch_size, shard)
     states = [(m, m.training) for m in model.modules()]
+    dtype = model_dtype(model)
     if isinstance(autocast, torch.dtype):
         amp = torch.autocast(dev.type, dtype=autocast)
     else:
@@ -242,9 +255,9 @@ def extract_latents(
             for batch in batches:
                 x, y = _split(batch)
                 try:
-                    out = model(x.to(dev, non_blocking=True))
-                except RuntimeError as exc:
-                    raise shape_error(model, x.shape, exc, "a batch of data") from exc
+                    out = model(to_model_input(x, dev, dtype))
+                except INPUT_ERRORS as exc:
+                    raise shape_error(model, x.shape, exc, "a batch of data", x.dtype) from exc
                 feats = pool(out, pooling).float().cpu().numpy()
                 lab = (
                     None

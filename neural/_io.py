@@ -12,6 +12,7 @@ from torch import nn
 
 from neural._errors import NeuralError
 from neural._models import MODELS, build_model
+from neural._util import torch_message
 
 
 def _existing(path: str | os.PathLike, what: str) -> Path:
@@ -56,7 +57,7 @@ def load_model(arch: str, weights: str | os.PathLike, **kwargs: Any) -> nn.Modul
     except Exception as exc:
         raise NeuralError(
             f"weights={str(weights)!r} could not be read as a state_dict ({type(exc).__name__}: "
-            f"{str(exc).splitlines()[0] if str(exc) else ''}); save it with "
+            f"{torch_message(exc)}); save it with "
             "torch.save(model.state_dict(), path), or use load_module for a whole pickled model."
         ) from exc
     if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
@@ -133,7 +134,7 @@ def load_module(path: str | os.PathLike) -> nn.Module:
     except Exception as exc:
         raise NeuralError(
             f"path={str(path)!r} could not be unpickled ({type(exc).__name__}: "
-            f"{str(exc).splitlines()[0] if str(exc) else ''}); the classes of the saved model "
+            f"{torch_message(exc)}); the classes of the saved model "
             "must be importable, and the file must come from torch.save(model, path)."
         ) from exc
     if not isinstance(obj, nn.Module):

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from neural._errors import NeuralError
-from neural._util import resolve_device, shape_error
+from neural._util import INPUT_ERRORS, check_module, is_int, resolve_device, shape_error
 
 
 class ParameterCount(NamedTuple):
@@ -49,6 +49,7 @@ def count_parameters(model: nn.Module) -> ParameterCount:
     ParameterCount
         ``(total, trainable, per_block)``.
     """
+    check_module(model)
     params = list(model.parameters())  # deduplicated by identity, like the optimiser sees them
     per_block: dict[str, int] = {}
     own = list(model.parameters(recurse=False))
@@ -121,8 +122,12 @@ def throughput(
     Throughput
         ``median``, ``iqr``, ``min``, ``max`` images/s and the settings.
     """
-    shape = tuple(input_shape) if isinstance(input_shape, (tuple, list, torch.Size)) else None
-    if not shape or not all(isinstance(s, int) and s > 0 for s in shape):
+    check_module(model)
+    try:
+        shape = tuple(input_shape)
+    except TypeError:
+        shape = ()
+    if not shape or not all(is_int(s, 1) for s in shape):
         raise NeuralError(
             f"input_shape={input_shape!r} must be a non-empty tuple of positive integers, the "
             "shape of one sample without the batch dimension; pass e.g. (3, 32, 32)."
@@ -132,8 +137,10 @@ def throughput(
         ("warmup", warmup, 0),
         ("repeats", repeats, 1),
     ):
-        if not isinstance(value, int) or value < low:
+        if not is_int(value, low):
             raise NeuralError(f"{name}={value!r} must be an integer >= {low}.")
+    shape = tuple(int(s) for s in shape)
+    batch_size, warmup, repeats = int(batch_size), int(warmup), int(repeats)
     home = resolve_device(None, model)
     dev = resolve_device(device, model)
     states = [(m, m.training) for m in model.modules()]
@@ -149,8 +156,8 @@ def throughput(
         with torch.inference_mode():
             try:
                 model(x)
-            except RuntimeError as exc:
-                err = shape_error(model, x.shape, exc, "input batch")
+            except INPUT_ERRORS as exc:
+                err = shape_error(model, x.shape, exc, "input batch", x.dtype)
                 raise NeuralError(
                     f"{err} input_shape is the shape of one sample, without the batch dimension."
                 ) from exc

@@ -95,16 +95,28 @@ class _Fitted(nn.Module):
             state_dict, prefix, local_metadata, strict, missing, unexpected, errors
         )
 
-    def _check_input(self, x: torch.Tensor) -> None:
+    def _check_input(self, x: torch.Tensor) -> torch.Tensor:
+        """Validate ``x`` (..., D) and return it in the buffers' dtype.
+
+        Casting (rather than failing on a dtype mismatch) keeps the module usable on
+        float64 arrays and on the low-precision output of an autocast backbone.
+        """
         if not self.is_fitted:
             raise NeuralError(
                 f"This {type(self).__name__} is not fitted yet; call .fit(latents) first."
+            )
+        if not isinstance(x, torch.Tensor):
+            raise NeuralError(
+                f"{type(self).__name__} takes a torch.Tensor of shape (..., "
+                f"{self.n_features_in_}), got {type(x).__name__}; wrap arrays with "
+                "torch.as_tensor."
             )
         if x.shape[-1] != self.n_features_in_:
             raise NeuralError(
                 f"{type(self).__name__} was fitted on {self.n_features_in_} features but got input "
                 f"of shape {tuple(x.shape)}; pass (N, {self.n_features_in_}) latents."
             )
+        return x.to(getattr(self, self._buffer_names[0]).dtype)
 
 
 class PCA(_Fitted):
@@ -243,7 +255,7 @@ class PCA(_Fitted):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Project ``x`` of shape ``(..., D)`` onto the components: ``(..., k)``."""
-        self._check_input(x)
+        x = self._check_input(x)
         return (x - self.mean_) @ self.components_.T
 
     def extra_repr(self) -> str:
@@ -278,7 +290,7 @@ class Standardize(_Fitted):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Standardise ``x`` of shape ``(..., D)``."""
-        self._check_input(x)
+        x = self._check_input(x)
         return (x - self.mean_) / self.scale_
 
 
@@ -314,7 +326,10 @@ class MinMaxScale(_Fitted):
         dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__(device, dtype)
-        low, high = feature_range
+        try:
+            low, high = (float(v) for v in feature_range)
+        except (TypeError, ValueError):
+            low = high = float("nan")
         if not low < high:
             raise NeuralError(
                 f"feature_range={feature_range!r} must be (low, high) with low < high; "
@@ -334,7 +349,7 @@ class MinMaxScale(_Fitted):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Scale ``x`` of shape ``(..., D)``."""
-        self._check_input(x)
+        x = self._check_input(x)
         z = x * self.scale_ + self.min_
         return z.clamp(*self.feature_range) if self.clip else z
 
@@ -366,8 +381,8 @@ class TanhScale(_Fitted):
         self, alpha: float = 1.0, *, device: Any = None, dtype: torch.dtype | None = None
     ) -> None:
         super().__init__(device, dtype)
-        if not alpha > 0:
-            raise NeuralError(f"alpha={alpha!r} must be positive; pass e.g. 1.0.")
+        if not isinstance(alpha, (int, float)) or isinstance(alpha, bool) or not alpha > 0:
+            raise NeuralError(f"alpha={alpha!r} must be a positive number; pass e.g. 1.0.")
         self.alpha = float(alpha)
 
     def fit(self, latents: Any) -> TanhScale:
@@ -378,7 +393,7 @@ class TanhScale(_Fitted):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Scale ``x`` of shape ``(..., D)`` into ``(-1, 1)``."""
-        self._check_input(x)
+        x = self._check_input(x)
         return torch.tanh(self.alpha * (x - self.mean_) / self.scale_)
 
     def extra_repr(self) -> str:

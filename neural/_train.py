@@ -18,7 +18,15 @@ from neural._data import DIGITS_RANDOM_STATE, DIGITS_TEST_SIZE, load_digits
 from neural._errors import NeuralError
 from neural._extract import _split, extract_latents
 from neural._models import build_model
-from neural._util import resolve_device, shape_error
+from neural._util import (
+    INPUT_ERRORS,
+    check_module,
+    is_int,
+    model_dtype,
+    resolve_device,
+    shape_error,
+    to_model_input,
+)
 
 #: Architecture and training recipe of :func:`pretrained_digits_model`; the cache file
 #: name is a hash of it, so changing any entry trains and caches a new model.
@@ -79,10 +87,12 @@ def train_classifier(
     nn.Module
         ``model``, trained and switched to eval mode.
     """
-    if not isinstance(epochs, int) or epochs < 1:
-        raise NeuralError(f"epochs={epochs!r} must be a positive integer; pass e.g. 10.")
-    if not lr > 0:
-        raise NeuralError(f"lr={lr!r} must be positive; pass e.g. 1e-3.")
+    check_module(model)
+    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
+        if not is_int(value, 1):
+            raise NeuralError(f"{name}={value!r} must be a positive integer; pass e.g. 10.")
+    if not isinstance(lr, (int, float)) or isinstance(lr, bool) or not lr > 0:
+        raise NeuralError(f"lr={lr!r} must be a positive number; pass e.g. 1e-3.")
     dev = resolve_device(device, model)
     model.to(dev)
     if isinstance(data, torch.utils.data.DataLoader):
@@ -124,6 +134,7 @@ def _fit(
 ) -> None:
     """The epoch loop of :func:`train_classifier`."""
     model.train()
+    dtype = model_dtype(model)
     bar = tqdm(range(epochs), desc="train", unit="epoch", disable=not progress, leave=False)
     for _ in bar:
         total, count = 0.0, 0
@@ -131,11 +142,17 @@ def _fit(
             x, y = _split(batch)
             if y is None:
                 raise NeuralError("train_classifier needs labels: the data yields X without y.")
-            x, y = x.to(dev), torch.as_tensor(y).to(dev)
+            y = torch.as_tensor(y)
+            if y.is_floating_point() or y.is_complex() or y.dtype == torch.bool:
+                raise NeuralError(
+                    f"labels must be integer class indices, got dtype {y.dtype}; pass "
+                    "y.long() (cross-entropy takes class indices 0 .. n_classes - 1)."
+                )
+            x, y = to_model_input(x, dev, dtype), y.to(dev)
             try:
                 logits = model(x)
-            except RuntimeError as exc:
-                raise shape_error(model, x.shape, exc, "a batch of data") from exc
+            except INPUT_ERRORS as exc:
+                raise shape_error(model, x.shape, exc, "a batch of data", x.dtype) from exc
             loss = F.cross_entropy(logits, y)
             opt.zero_grad(set_to_none=True)
             loss.backward()

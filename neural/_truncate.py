@@ -32,7 +32,16 @@ import torch.fx as fx
 from torch import nn
 
 from neural._errors import NeuralError
-from neural._util import expected_input, shape_error, suggest, torch_message
+from neural._util import (
+    INPUT_ERRORS,
+    check_module,
+    expected_input,
+    model_dtype,
+    shape_error,
+    suggest,
+    to_model_input,
+    torch_message,
+)
 
 _CUT_OPS = ("call_module", "call_function", "call_method")
 _TORCH_DIR = os.path.dirname(torch.__file__)
@@ -209,6 +218,7 @@ def list_nodes(model: nn.Module, example_input: torch.Tensor) -> list[NodeInfo]:
         If ``example_input`` does not fit the model (the message names the shape the
         first layer expects).
     """
+    check_module(model)
     if not isinstance(example_input, torch.Tensor):
         raise NeuralError(
             f"example_input must be a torch.Tensor batch, got {type(example_input).__name__}; "
@@ -221,11 +231,12 @@ def list_nodes(model: nn.Module, example_input: torch.Tensor) -> list[NodeInfo]:
         return _list_module_boundaries(model, example_input)
     states = _states(gm)
     prop = _ShapeProp(gm)
+    x = to_model_input(example_input, example_input.device, model_dtype(model))
     try:
         gm.eval()
         with torch.no_grad():
-            prop.run(example_input)
-    except RuntimeError as exc:
+            prop.run(x)
+    except INPUT_ERRORS as exc:
         failed = prop.current
         culprit = (
             gm.get_submodule(str(failed.target))
@@ -233,14 +244,14 @@ def list_nodes(model: nn.Module, example_input: torch.Tensor) -> list[NodeInfo]:
             else gm
         )
         expected = expected_input(culprit)
-        if failed is not None and culprit is not gm and expected:
+        if failed is not None and culprit is not gm and expected and x.is_floating_point():
             raise NeuralError(
                 f"example_input of shape {tuple(example_input.shape)} does not fit the model: "
                 f"node {failed.target!r} ({type(culprit).__name__}) expects input of shape "
                 f"{expected}; pass a batch of the shape the model was built for "
                 f"(torch said: {torch_message(exc)})."
             ) from exc
-        raise shape_error(model, example_input.shape, exc, "example_input") from exc
+        raise shape_error(model, x.shape, exc, "example_input", x.dtype) from exc
     finally:
         _restore(states)
     ends: dict[fx.Node, list[str]] = {}
@@ -270,12 +281,13 @@ def _list_module_boundaries(model: nn.Module, example_input: torch.Tensor) -> li
 
         handles.append(module.register_forward_hook(hook))
     states = _states(model)
+    x = to_model_input(example_input, example_input.device, model_dtype(model))
     try:
         model.eval()
         with torch.no_grad():
-            model(example_input)
-    except RuntimeError as exc:
-        raise shape_error(model, example_input.shape, exc, "example_input") from exc
+            model(x)
+    except INPUT_ERRORS as exc:
+        raise shape_error(model, x.shape, exc, "example_input", x.dtype) from exc
     finally:
         _restore(states)
         for h in handles:
@@ -316,6 +328,7 @@ def truncate(model: nn.Module, node: str | NodeInfo) -> nn.Module:
     UserWarning
         When tracing fails and the cut falls back to a module boundary.
     """
+    check_module(model)
     try:
         gm, outputs = _trace(model)
     except _TraceFailure as failure:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import difflib
+import numbers
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -85,8 +87,14 @@ def expected_input(model: nn.Module) -> str | None:
     return None
 
 
-def shape_error(model: nn.Module, shape: Iterable[int], exc: Exception, what: str) -> NeuralError:
-    """Build the :class:`NeuralError` for an input of the wrong shape.
+def shape_error(
+    model: nn.Module,
+    shape: Iterable[int],
+    exc: Exception,
+    what: str,
+    dtype: torch.dtype | None = None,
+) -> NeuralError:
+    """Build the :class:`NeuralError` for an input of the wrong shape (or dtype).
 
     Parameters
     ----------
@@ -98,7 +106,18 @@ def shape_error(model: nn.Module, shape: Iterable[int], exc: Exception, what: st
         The error torch raised, quoted at the end.
     what : str
         The parameter name the user passed the input as.
+    dtype : torch.dtype, optional
+        The input's dtype; when torch's message is about types, the error says so
+        instead of blaming the shape.
     """
+    message = torch_message(exc)
+    about_types = any(k in message for k in ("scalar type", "dtype", "type ("))
+    if dtype is not None and about_types:
+        return NeuralError(
+            f"{what} of dtype {dtype} does not fit the model's {model_dtype(model)} weights; "
+            f"convert it to floating point first, e.g. X.float() / 255 for 8-bit images "
+            f"(torch said: {message})."
+        )
     expected = expected_input(model)
     hint = f"the model expects input of shape {expected}" if expected else "check the input shape"
     return NeuralError(
@@ -111,3 +130,44 @@ def torch_message(exc: BaseException) -> str:
     """The first line of a torch error: fx's interpreter appends the graph context after it."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     return lines[0] if lines else type(exc).__name__
+
+
+#: What a model can raise for an input it cannot take: shape and dtype mismatches are
+#: RuntimeError in most layers, ValueError in batch norm ("expected 4D input").
+INPUT_ERRORS = (RuntimeError, ValueError)
+
+
+def check_module(model: Any, what: str = "model") -> nn.Module:
+    """Return ``model`` if it is an ``nn.Module``, else raise a :class:`NeuralError`."""
+    if not isinstance(model, nn.Module):
+        raise NeuralError(
+            f"{what} must be a torch.nn.Module, got {type(model).__name__}; pass the network "
+            "itself (load a saved one with neural.load_model or neural.load_module)."
+        )
+    return model
+
+
+def is_int(value: Any, low: int) -> bool:
+    """Whether ``value`` is an integer (Python or numpy, not bool) ``>= low``."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= low
+
+
+def model_dtype(model: nn.Module) -> torch.dtype | None:
+    """The floating dtype of the model's first floating parameter or buffer (None if none)."""
+    for t in (*model.parameters(), *model.buffers()):
+        if t.is_floating_point():
+            return t.dtype
+    return None
+
+
+def to_model_input(
+    x: torch.Tensor, device: torch.device, dtype: torch.dtype | None
+) -> torch.Tensor:
+    """Move a batch to ``device``, casting floating input to the model's floating ``dtype``.
+
+    Float64 arrays meet float32 models all the time; casting here saves the caller a
+    torch dtype error. Integer input is left alone: it may be indices (an embedding).
+    """
+    if dtype is not None and x.is_floating_point() and x.dtype != dtype:
+        return x.to(device, dtype=dtype, non_blocking=True)
+    return x.to(device, non_blocking=True)

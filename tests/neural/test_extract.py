@@ -208,3 +208,18 @@ def test_shards_partition_the_samples_in_order(n_samples, n_shards):
     assert [j for part in parts for j in part] == list(range(n_samples))
     sizes = [len(part) for part in parts]
     assert max(sizes) - min(sizes) <= 1
+
+
+def test_float64_input_is_cast_and_bad_dtypes_and_models_are_named(backbone, data):
+    X = data[0]
+    ref, _ = extract_latents(backbone, X, progress=False)
+    lat, _ = extract_latents(backbone, X.double().numpy(), batch_size=np.int64(8), progress=False)
+    np.testing.assert_allclose(lat, ref, rtol=1e-5, atol=1e-6)
+    with pytest.raises(
+        NeuralError,
+        match=r"a batch of data of dtype torch\.uint8 does not fit the model's torch\.float32 "
+        r"weights; convert it to floating point first",
+    ):
+        extract_latents(backbone, (X * 255).to(torch.uint8), progress=False)
+    with pytest.raises(NeuralError, match=r"model must be a torch\.nn\.Module, got str"):
+        extract_latents("backbone.pt", X, progress=False)

@@ -1,5 +1,6 @@
 """count_parameters, throughput, load_model and load_module."""
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -80,6 +81,13 @@ def test_throughput_errors():
         throughput(model, [])
     with pytest.raises(NeuralError, match=r"repeats=0 must be an integer >= 1"):
         throughput(model, (1, 8, 8), repeats=0)
+    with pytest.raises(NeuralError, match=r"input_shape=3 must be a non-empty tuple"):
+        throughput(model, 3)
+    with pytest.raises(NeuralError, match=r"model must be a torch\.nn\.Module, got str"):
+        count_parameters("resnet18")
+    # numpy integers (a shape taken from an array) are integers too
+    result = throughput(model, np.array([1, 8, 8]), batch_size=np.int64(2), warmup=0, repeats=1)
+    assert result.batch_size == 2 and isinstance(result.batch_size, int)
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")

@@ -43,10 +43,18 @@ def test_pca_full_equals_sklearn(latents, k):
     np.testing.assert_allclose(ours(t64(latents)).numpy(), sk.transform(latents), atol=1e-9)
 
 
-def test_pca_variance_fraction_equals_sklearn(latents):
-    ours = PCA(0.9, dtype=torch.float64).fit(latents)
-    sk = SkPCA(0.9, svd_solver="full").fit(latents)
+@pytest.mark.parametrize("fraction", [0.5, 0.9, 0.999])
+def test_pca_variance_fraction_equals_sklearn(latents, fraction):
+    ours = PCA(fraction, dtype=torch.float64).fit(latents)
+    sk = SkPCA(fraction, svd_solver="full").fit(latents)
     assert ours.components_.shape == sk.components_.shape
+    # the smallest k whose cumulative ratio reaches the fraction (independent count)
+    cumulative = np.cumsum(sk.explained_variance_ratio_)
+    assert cumulative[-1] >= fraction and (len(cumulative) == 1 or cumulative[-2] < fraction)
+    np.testing.assert_allclose(ours.components_.numpy(), sk.components_, atol=1e-10)
+    np.testing.assert_allclose(
+        ours.explained_variance_ratio_.numpy(), sk.explained_variance_ratio_, rtol=1e-10
+    )
 
 
 def test_randomized_pca_matches_sklearn_on_a_large_low_rank_set(large):
@@ -99,7 +107,9 @@ def test_make_preprocessing_composes_and_round_trips(latents):
     fresh.add_module("scale", MinMaxScale())
     fresh.load_state_dict(seq.state_dict())
     torch.testing.assert_close(fresh(torch.tensor(latents, dtype=torch.float32)), Z)
-    assert make_preprocessing(latents, scaling=None) is not None
+    identity = make_preprocessing(latents, scaling=None)  # no PCA, no scaling
+    assert len(identity) == 0
+    assert torch.equal(identity(t64(latents)), t64(latents))
     only_scale = make_preprocessing(latents, scaling="standard")
     np.testing.assert_allclose(
         only_scale(t64(latents).float()).numpy(), StandardScaler().fit_transform(latents), atol=1e-5
@@ -127,3 +137,21 @@ def test_preprocessing_errors(latents):
         make_preprocessing(latents, scaling="robust")
     with pytest.raises(NeuralError, match=r"svd_solver='arpack' is not one of"):
         PCA(2, svd_solver="arpack")
+    with pytest.raises(NeuralError, match=r"PCA takes a torch\.Tensor of shape \(\.\.\., 12\), "
+                                          r"got ndarray"):
+        PCA(2).fit(latents)(latents)
+    with pytest.raises(NeuralError, match=r"alpha='1' must be a positive number"):
+        TanhScale("1")
+    with pytest.raises(NeuralError, match=r"feature_range=\(0, 1, 2\) must be \(low, high\)"):
+        MinMaxScale((0, 1, 2))
+
+
+def test_input_is_cast_to_the_buffer_dtype(latents):
+    mm = MinMaxScale().fit(latents)  # float32 buffers
+    out = mm(t64(latents))
+    assert out.dtype == torch.float32
+    np.testing.assert_allclose(
+        out.numpy(), MinMaxScaler((-1, 1)).fit_transform(latents), atol=1e-5
+    )
+    pca = PCA(3).fit(latents)
+    torch.testing.assert_close(pca(t64(latents)), pca(t64(latents).float()))

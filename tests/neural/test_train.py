@@ -83,7 +83,14 @@ def test_training_is_reproducible_and_learns():
         assert torch.equal(a, b)
     assert accuracy(m1, (X, y)) > max(before, 0.5)
     assert not m1.training
-    assert torch.get_num_threads() >= 1
+
+
+def test_num_threads_is_restored():
+    X, y = load_digits("train")
+    before = torch.get_num_threads()  # 1 under the session fixture
+    train_classifier(digits_resnet(widths=(4, 4, 4)), (X[:16], y[:16]), epochs=1,
+                     batch_size=16, progress=False, num_threads=before + 1)
+    assert torch.get_num_threads() == before
 
 
 def test_training_errors():
@@ -95,4 +102,13 @@ def test_training_errors():
         train_classifier(model, (X.repeat(1, 3, 1, 1), y), epochs=1, progress=False)
     with pytest.raises(NeuralError, match=r"data of type str is not supported"):
         train_classifier(model, "digits.npz", epochs=1)
+    with pytest.raises(NeuralError, match=r"lr='0\.1' must be a positive number"):
+        train_classifier(model, (X, y), lr="0.1")
+    with pytest.raises(NeuralError, match=r"batch_size=0 must be a positive integer"):
+        train_classifier(model, (X, y), batch_size=0)
+    with pytest.raises(NeuralError, match=r"labels must be integer class indices, got dtype "
+                                          r"torch\.float32; pass y\.long\(\)"):
+        train_classifier(model, (X, y.float()), epochs=1, progress=False)
+    with pytest.raises(NeuralError, match=r"model must be a torch\.nn\.Module, got str"):
+        train_classifier("model.pt", (X, y))
     assert np.isfinite(accuracy(model, (X, y)))

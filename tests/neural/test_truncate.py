@@ -263,3 +263,17 @@ def test_cut_state_dict_and_pickle_round_trip(model, x, tmp_path):
     with torch.no_grad():
         torch.testing.assert_close(fresh.eval()(x), cut(x), rtol=0, atol=0)
         torch.testing.assert_close(loaded(x), cut(x), rtol=0, atol=0)
+
+
+def test_list_nodes_input_dtype_rank_and_model_type(model, x):
+    # float64 input is cast to the model's float32: same nodes and shapes
+    assert list_nodes(model, x.double()) == list_nodes(model, x)
+    # batch norm raises ValueError (not RuntimeError) for a 3-D input
+    with pytest.raises(NeuralError, match=r"example_input of shape \(5, 8, 8\) does not fit"):
+        list_nodes(model, x[:, 0])
+    with pytest.raises(NeuralError, match=r"example_input of dtype torch\.uint8 does not fit"):
+        list_nodes(model, x.to(torch.uint8))
+    with pytest.raises(NeuralError, match=r"model must be a torch\.nn\.Module, got str"):
+        truncate("resnet18", "fc")
+    with pytest.raises(NeuralError, match=r"model must be a torch\.nn\.Module, got dict"):
+        list_nodes({}, x)

@@ -156,14 +156,16 @@ VALUES_MAX_ENTRIES = 2**18
 
 
 def _eval_gram_block(
-    X: np.ndarray, parent: np.ndarray, var: np.ndarray, k: int, chunk_rows: int
-) -> tuple[np.ndarray, np.ndarray]:
+    X: np.ndarray, parent: np.ndarray, var: np.ndarray, k: int, chunk_rows: int,
+    keep_values: bool,
+) -> tuple[np.ndarray, np.ndarray | None]:
     """``A_Bᵀ [A_O, A_B] / m`` for the chain of ``O`` (first ``k``) then ``B``.
 
     The monomials of a chunk of rows are evaluated along the chain (one multiply per
     term) and the products with the new columns accumulate with one BLAS ``gemm`` per
-    chunk, so peak memory is one chunk of monomials whatever ``m``.  Also returns the
-    last chunk's monomials (all of them when ``chunk_rows >= m``).
+    chunk, so peak memory is one chunk of monomials whatever ``m``.  With
+    ``keep_values`` (and ``chunk_rows >= m``) also returns all the monomial values;
+    otherwise ``None``, so the chunk buffer is freed before the next degree's.
     """
     m = X.shape[0]
     t = parent.shape[0]
@@ -175,7 +177,7 @@ def _eval_gram_block(
         mu = buf[: stop - start]
         chain_into(X[start:stop], parent, var, mu)
         acc += mu[:, k:].T @ mu
-    return acc / m, mu
+    return acc / m, (mu if keep_values else None)
 
 
 def border_loop(
@@ -269,7 +271,7 @@ def border_loop(
         keep_values = X.shape[0] * parent.shape[0] <= VALUES_MAX_ENTRIES
         chunk_rows = (X.shape[0] if keep_values
                       else default_chunk_rows(8 * parent.shape[0], chunk_size))
-        cross, mu = _eval_gram_block(X, parent, var, k, chunk_rows)
+        cross, mu = _eval_gram_block(X, parent, var, k, chunk_rows, keep_values)
         t = parent.shape[0]
         Gd = np.empty((t, t))
         Gd[:k, :k] = G_O

@@ -263,3 +263,15 @@ def test_evaluate_accepts_lists_ints_float32_and_one_sample():
     assert P.gradient(X[:1].tolist()).shape == (1, 2, 2)
     with pytest.raises(AlgebraError, match=r"X must be a 2-D array.*X\.reshape\(1, -1\)"):
         P.evaluate(X[0])
+
+
+def test_many_rows_in_small_chunks_against_numpy():
+    # Over PARALLEL_MIN_ROWS rows the parallel kernels run on every chunk, however small.
+    P = random_set(9, n=2, d=3, p=3)
+    X = np.random.default_rng(4).uniform(-1, 1, size=(20_500, 2))
+    expected = numpy_monomials(X, P.terms) @ P.coef
+    np.testing.assert_allclose(P.evaluate(X, chunk_size=999), expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(P.monomials(X, chunk_size=999), numpy_monomials(X, P.terms),
+                               rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(P.gradient(X, chunk_size=999),
+                               numpy_jacobian(X, P.terms, P.coef), rtol=1e-12, atol=1e-12)

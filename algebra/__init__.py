@@ -17,6 +17,7 @@ from algebra._monomials import (
     evaluate_monomials,
     is_order_ideal,
     monomial_chain,
+    multiply,
     order_ideal_closure,
     total_degree,
 )
@@ -68,6 +69,7 @@ __all__ = [
     "is_order_ideal",
     "lex",
     "monomial_chain",
+    "multiply",
     "order_ideal_closure",
     "prune_generators",
     "rational_circle_points",

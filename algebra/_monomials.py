@@ -28,6 +28,7 @@ __all__ = [
     "evaluate_monomials",
     "is_order_ideal",
     "monomial_chain",
+    "multiply",
     "order_ideal_closure",
     "total_degree",
 ]
@@ -81,12 +82,36 @@ def divides(a: Any, B: Any) -> np.ndarray:
     ndarray of bool, shape (t,) or (k, t)
         ``out[..., j]`` is true when ``a`` divides ``B[j]`` (``a <= B[j]`` entrywise).
     """
-    a_arr = np.asarray(a)
-    single = a_arr.ndim == 1
-    A = check_exponents(a_arr, name="a")
-    B = check_exponents(B, name="B", n_vars=A.shape[1])
+    A, B, single = _pair(a, B)
     out = np.all(A[:, None, :] <= B[None, :, :], axis=2)
     return out[0] if single else out
+
+
+def multiply(a: Any, B: Any) -> np.ndarray:
+    """The products of the monomial(s) ``a`` with each monomial of ``B``.
+
+    Parameters
+    ----------
+    a : array_like of int, shape (n,) or (k, n)
+        One factor, or ``k`` factors.
+    B : array_like of int, shape (t, n)
+        The monomials to multiply.
+
+    Returns
+    -------
+    ndarray of int64, shape (t, n) or (k, t, n)
+        ``out[..., j, :]`` is the exponent vector of ``a * B[j]`` (exponents add).
+    """
+    A, B, single = _pair(a, B)
+    out = A[:, None, :] + B[None, :, :]
+    return out[0] if single else out
+
+
+def _pair(a: Any, B: Any) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Validate the operands of :func:`divides` / :func:`multiply`: ``(A (k, n), B, single)``."""
+    a_arr = np.asarray(a)
+    A = check_exponents(a_arr, name="a")
+    return A, check_exponents(B, name="B", n_vars=A.shape[1]), a_arr.ndim == 1
 
 
 def _row_index(E: np.ndarray, Q: np.ndarray) -> np.ndarray:

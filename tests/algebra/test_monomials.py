@@ -18,6 +18,7 @@ from algebra import (
     evaluate_monomials,
     is_order_ideal,
     monomial_chain,
+    multiply,
     order_ideal_closure,
     total_degree,
 )
@@ -233,3 +234,29 @@ def test_serial_and_parallel_kernels_have_separate_disk_caches():
     eval_chain_parallel(X, parent, var, b)
     np.testing.assert_array_equal(a, b)
     np.testing.assert_allclose(a, numpy_monomials(X, E), rtol=1e-13, atol=1e-15)
+
+
+@given(monomial_sets(max_size=5), st.data())
+def test_multiply_against_sympy_products(B, data):
+    n = len(B[0])
+    x = sympy.symbols(f"x0:{n}")
+    a = data.draw(st.lists(st.integers(0, 4), min_size=n, max_size=n))
+
+    def expr(e):
+        return sympy.Mul(*[xi**k for xi, k in zip(x, e, strict=True)])
+
+    out = multiply(a, B)
+    assert out.shape == (len(B), n)
+    for b, prod in zip(B, out.tolist(), strict=True):
+        assert sympy.Poly(expr(a) * expr(b), *x).monoms() == [tuple(prod)]
+    both = multiply([a, [0] * n], B)  # several factors at once; 1 * B == B
+    assert both.shape == (2, len(B), n)
+    assert np.array_equal(both[0], out) and np.array_equal(both[1], np.array(B))
+    assert divides(a, out).all()  # a divides every product
+
+
+def test_multiply_errors():
+    with pytest.raises(AlgebraError, match=r"B has 2 columns but 3 variables are expected"):
+        multiply([1, 0, 0], [[1, 2]])
+    with pytest.raises(AlgebraError, match=r"a must hold non-negative exponents"):
+        multiply([-1, 0], [[1, 2]])

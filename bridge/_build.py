@@ -39,6 +39,8 @@ from bridge._vinet import Pool, VINet
 __all__ = ["build_vinet", "linear_probe", "random_monomial_baseline"]
 
 _METHODS = ("oavi", "abm")
+_POOLINGS = ("avg", "max", "flatten")
+_SCALINGS = ("minmax", "tanh", "standard", None)
 
 
 @dataclass
@@ -123,6 +125,17 @@ def _prepare(
     freeze_backbone: bool = True,
 ) -> _Cut:
     """Steps 1-2: cut, extract latents once, fit the preprocessing."""
+    if pooling not in _POOLINGS:
+        raise BridgeError(f"pooling={pooling!r} is not one of {_POOLINGS}; pass one of them.")
+    if scaling not in _SCALINGS:
+        raise BridgeError(f"scaling={scaling!r} is not one of {_SCALINGS}; pass one of them.")
+    if n_components is not None and (
+        isinstance(n_components, bool) or not isinstance(n_components, int) or n_components < 1
+    ):
+        raise BridgeError(
+            f"n_components={n_components!r} must be a positive integer (the PCA dimension) "
+            "or None to skip the PCA."
+        )
     X, y = _as_data(train_data)
     _, n_classes = _check_cut(model, node, X[:1])
     labels = y.numpy()

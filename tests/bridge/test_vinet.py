@@ -209,6 +209,12 @@ def test_bad_configurations(tiny_model, tiny_data):
         build_vinet(tiny_model, TINY_NODE, (X[keep], y[keep]), **TINY_SETTINGS)
     with pytest.raises(BridgeError, match="no_such_node"):
         build_vinet(tiny_model, "no_such_node", train, **TINY_SETTINGS)
+    with pytest.raises(BridgeError, match="n_components=0 must be a positive integer"):
+        build_vinet(tiny_model, TINY_NODE, train, **{**TINY_SETTINGS, "n_components": 0})
+    with pytest.raises(BridgeError, match="pooling='mean' is not one of"):
+        build_vinet(tiny_model, TINY_NODE, train, **{**TINY_SETTINGS, "pooling": "mean"})
+    with pytest.raises(BridgeError, match="scaling='robust' is not one of"):
+        linear_probe(tiny_model, TINY_NODE, train, scaling="robust", progress=False)
     with pytest.raises(BridgeError, match="method='vca' is not one of"):
         build_vinet(tiny_model, TINY_NODE, train, **{**TINY_SETTINGS, "method": "vca"})
     with pytest.raises(BridgeError, match="epochs=-1 must be an integer >= 0"):

@@ -653,12 +653,15 @@ class PolynomialSet:
 
         Parameters
         ----------
-        symbols, rational
+        symbols : str or sequence of str or sympy.Symbol, optional
+            As in :meth:`to_sympy`.
+        rational : bool, default False
             As in :meth:`to_sympy`.
 
         Returns
         -------
         list of str, length p
+            One LaTeX string per polynomial.
         """
         from algebra._sympy import to_latex
 

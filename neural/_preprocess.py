@@ -254,11 +254,22 @@ class PCA(_Fitted):
         return self
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Project ``x`` of shape ``(..., D)`` onto the components: ``(..., k)``."""
+        """Project ``x`` onto the principal components.
+
+        Parameters
+        ----------
+        x : Tensor of shape (..., D)
+            Cast to the buffers' dtype.
+
+        Returns
+        -------
+        Tensor of shape (..., k)
+        """
         x = self._check_input(x)
         return (x - self.mean_) @ self.components_.T
 
     def extra_repr(self) -> str:
+        """Input width and number of components (or that the module is not fitted)."""
         if not self.is_fitted:
             return f"n_components={self.n_components}, not fitted"
         return f"in_features={self.n_features_in_}, n_components={self.components_.shape[0]}"
@@ -283,13 +294,34 @@ class Standardize(_Fitted):
     _buffer_names = ("mean_", "scale_")
 
     def fit(self, latents: Any) -> Standardize:
-        """Fit mean and standard deviation of ``latents`` of shape (N, D); returns ``self``."""
+        """Fit the per-feature mean and standard deviation of ``latents``.
+
+        Parameters
+        ----------
+        latents : array or Tensor of shape (N, D)
+            Finite latent features, one sample per row.
+
+        Returns
+        -------
+        Standardize
+            ``self``, with its buffers set.
+        """
         x = _as_latents(latents)
         self._store(mean_=x.mean(0), scale_=_nonzero(x.std(0, correction=0)))
         return self
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Standardise ``x`` of shape ``(..., D)``."""
+        """Standardise ``x``.
+
+        Parameters
+        ----------
+        x : Tensor of shape (..., D)
+            Cast to the buffers' dtype.
+
+        Returns
+        -------
+        Tensor of shape (..., D)
+        """
         x = self._check_input(x)
         return (x - self.mean_) / self.scale_
 
@@ -339,7 +371,18 @@ class MinMaxScale(_Fitted):
         self.clip = clip
 
     def fit(self, latents: Any) -> MinMaxScale:
-        """Fit the per-feature minimum and maximum of ``latents`` (N, D); returns ``self``."""
+        """Fit the per-feature minimum and maximum of ``latents``.
+
+        Parameters
+        ----------
+        latents : array or Tensor of shape (N, D)
+            Finite latent features, one sample per row.
+
+        Returns
+        -------
+        MinMaxScale
+            ``self``, with its buffers set.
+        """
         x = _as_latents(latents)
         low, high = self.feature_range
         dmin, dmax = x.min(0).values, x.max(0).values
@@ -348,12 +391,23 @@ class MinMaxScale(_Fitted):
         return self
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Scale ``x`` of shape ``(..., D)``."""
+        """Scale ``x`` to ``feature_range`` (linear outside the fitted range unless ``clip``).
+
+        Parameters
+        ----------
+        x : Tensor of shape (..., D)
+            Cast to the buffers' dtype.
+
+        Returns
+        -------
+        Tensor of shape (..., D)
+        """
         x = self._check_input(x)
         z = x * self.scale_ + self.min_
         return z.clamp(*self.feature_range) if self.clip else z
 
     def extra_repr(self) -> str:
+        """The target range and whether the output is clipped."""
         return f"feature_range={self.feature_range}, clip={self.clip}"
 
 
@@ -386,17 +440,39 @@ class TanhScale(_Fitted):
         self.alpha = float(alpha)
 
     def fit(self, latents: Any) -> TanhScale:
-        """Fit mean and standard deviation of ``latents`` (N, D); returns ``self``."""
+        """Fit the per-feature mean and standard deviation of ``latents``.
+
+        Parameters
+        ----------
+        latents : array or Tensor of shape (N, D)
+            Finite latent features, one sample per row.
+
+        Returns
+        -------
+        TanhScale
+            ``self``, with its buffers set.
+        """
         x = _as_latents(latents)
         self._store(mean_=x.mean(0), scale_=_nonzero(x.std(0, correction=0)))
         return self
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Scale ``x`` of shape ``(..., D)`` into ``(-1, 1)``."""
+        """Scale ``x`` into ``(-1, 1)``.
+
+        Parameters
+        ----------
+        x : Tensor of shape (..., D)
+            Cast to the buffers' dtype.
+
+        Returns
+        -------
+        Tensor of shape (..., D)
+        """
         x = self._check_input(x)
         return torch.tanh(self.alpha * (x - self.mean_) / self.scale_)
 
     def extra_repr(self) -> str:
+        """The slope ``alpha``."""
         return f"alpha={self.alpha}"
 
 

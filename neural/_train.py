@@ -195,8 +195,14 @@ def accuracy(
 
 
 def cache_dir() -> Path:
-    """The vinet cache folder: ``$VINET_CACHE_DIR``, else ``$XDG_CACHE_HOME/vinet``, else
-    ``~/.cache/vinet``."""
+    """The vinet cache folder (of the cached digits model).
+
+    Returns
+    -------
+    pathlib.Path
+        ``$VINET_CACHE_DIR``, else ``$XDG_CACHE_HOME/vinet``, else ``~/.cache/vinet``;
+        it need not exist yet.
+    """
     if os.environ.get("VINET_CACHE_DIR"):
         return Path(os.environ["VINET_CACHE_DIR"])
     if os.environ.get("XDG_CACHE_HOME"):

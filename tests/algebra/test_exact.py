@@ -162,6 +162,10 @@ def test_random_plane_point_sets(points, order):
     assert len(bb.order_ideal) == len(pts)
     assert all(v == 0 for v in bb.polynomials.evaluate(as_fractions(pts)).ravel())
     assert bb.commutes()
+    # The ideal depends on the set of points, not on their order: same O, same basis.
+    shuffled = buchberger_moller(pts[::-1], order)
+    assert np.array_equal(shuffled.order_ideal, bb.order_ideal)
+    assert shuffled.polynomials == bb.polynomials
 
 
 def test_accepts_ints_floats_strings_and_sympy_rationals():

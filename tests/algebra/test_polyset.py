@@ -275,3 +275,13 @@ def test_many_rows_in_small_chunks_against_numpy():
                                rtol=1e-13, atol=1e-15)
     np.testing.assert_allclose(P.gradient(X, chunk_size=999),
                                numpy_jacobian(X, P.terms, P.coef), rtol=1e-12, atol=1e-12)
+
+
+@given(st.permutations(range(10)), st.sampled_from(["lex", "deglex", "degrevlex"]))
+def test_constructor_is_invariant_under_the_order_of_the_input_terms(perm, order):
+    E = all_monomials(3, 2, order)  # 10 terms
+    coef = np.random.default_rng(0).normal(size=(10, 2))
+    perm = np.array(perm)
+    P = PolynomialSet(E, coef, order=order)
+    Q = PolynomialSet(E[perm], coef[perm], order=order)
+    assert Q == P

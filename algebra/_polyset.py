@@ -597,6 +597,11 @@ class PolynomialSet:
                 )
             if "coef" in files:
                 coef = data["coef"]
+            elif not files & {"coef_num", "coef_str"}:
+                raise AlgebraError(
+                    f"{os.fspath(path)!r} has no coefficient array ('coef', 'coef_num' or "
+                    f"'coef_str'); write it with PolynomialSet.save."
+                )
             else:
                 if "coef_num" in files:
                     num, den = data["coef_num"], data["coef_den"]

@@ -77,8 +77,8 @@ def _check_shard(shard: Any) -> tuple[int, int] | None:
     if shard is None:
         return None
     try:
-        i, n = (int(v) for v in shard)
-        ok = (i, n) == tuple(shard) and 0 <= i < n
+        i, n = shard
+        ok = is_int(i, 0) and is_int(n, 1) and i < n
     except (TypeError, ValueError):
         ok = False
     if not ok:
@@ -86,7 +86,7 @@ def _check_shard(shard: Any) -> tuple[int, int] | None:
             f"shard={shard!r} must be a pair (i, n) of integers with 0 <= i < n (the i-th "
             "of n contiguous parts); pass e.g. shard=(0, 4)."
         )
-    return i, n
+    return int(i), int(n)
 
 
 def shard_range(n_samples: int, shard: tuple[int, int] | None) -> range:

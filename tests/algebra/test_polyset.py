@@ -200,6 +200,15 @@ def test_save_load_identity_exact(fracs):
     assert Q == P and Q.is_exact
 
 
+def test_load_rejects_files_that_are_not_polynomial_sets(tmp_path):
+    np.savez(tmp_path / "other.npz", x=np.ones(3))
+    with pytest.raises(AlgebraError, match=r"is not a PolynomialSet file \(no 'terms' or 'order'"):
+        PolynomialSet.load(tmp_path / "other.npz")
+    np.savez(tmp_path / "nocoef.npz", terms=np.zeros((1, 1), dtype=int), order=np.array("lex"))
+    with pytest.raises(AlgebraError, match=r"has no coefficient array"):
+        PolynomialSet.load(tmp_path / "nocoef.npz")
+
+
 def test_pickle_round_trip_and_inequality():
     P = random_set(6)
     assert pickle.loads(pickle.dumps(P)) == P

@@ -142,6 +142,12 @@ def test_shards_without_labels_and_errors(tmp_path):
         NeuralError, match=r"shard=\(2, 2\) must be a pair \(i, n\) of integers with 0 <= i < n"
     ):
         save_shard(tmp_path, a, shard=(2, 2))
+    for bad in [(True, 2), (0.0, 2), (0, 2, 1), "0/2"]:
+        with pytest.raises(NeuralError, match=r"must be a pair \(i, n\) of integers"):
+            save_shard(tmp_path, a, shard=bad)
+    assert save_shard(tmp_path / "np", a, shard=(np.int64(0), np.int64(1))).name == (
+        "shard-00000-of-00001.npy"
+    )
     (tmp_path / "empty").mkdir()
     with pytest.raises(NeuralError, match=r"holds no shard-i-of-n"):
         load_shards(tmp_path / "empty")

@@ -362,24 +362,16 @@ def default_chunk_rows(row_bytes: int, chunk_size: int | None) -> int:
     return max(1, CHUNK_BYTES // max(1, row_bytes))
 
 
-def chain_into(
-    X: np.ndarray,
-    parent: np.ndarray,
-    var: np.ndarray,
-    out: np.ndarray,
-    parallel: bool | None = None,
-) -> None:
+def chain_into(X: np.ndarray, parent: np.ndarray, var: np.ndarray, out: np.ndarray) -> None:
     """Run the (serial or parallel) chain kernel on validated arrays.
 
-    ``parallel=None`` picks the parallel kernel for at least :data:`PARALLEL_MIN_ROWS`
-    rows.  Callers that split many rows into memory-bounded chunks pass the decision for
-    the whole input: a chunk of a wide order ideal holds fewer rows than the threshold,
-    and evaluating every chunk serially left all but one core idle (measured on 16
-    cores, 10**6 x 10 points, 286 terms: 0.38 s serial, 0.05 s parallel).
+    The choice is per call (per chunk): inside the chunked evaluate/gradient loops the
+    parallel kernel on every chunk was slower than the serial one on 16 cores (numba's
+    and BLAS's thread pools alternate per chunk), although on one whole (m, t) array
+    it is several times faster.
     """
-    if parallel is None:
-        parallel = X.shape[0] >= PARALLEL_MIN_ROWS
-    (eval_chain_parallel if parallel else eval_chain)(X, parent, var, out)
+    kernel = eval_chain_parallel if X.shape[0] >= PARALLEL_MIN_ROWS else eval_chain
+    kernel(X, parent, var, out)
 
 
 def chain_monomials(
@@ -388,9 +380,8 @@ def chain_monomials(
     """``μ(X)`` (m, t) of validated ``X`` along a chain, ``chunk_size`` rows per kernel call."""
     out = np.empty((X.shape[0], parent.shape[0]), dtype=np.float64)
     step = default_chunk_rows(8 * parent.shape[0], chunk_size)
-    parallel = X.shape[0] >= PARALLEL_MIN_ROWS
     for start in range(0, X.shape[0], step):
-        chain_into(X[start : start + step], parent, var, out[start : start + step], parallel)
+        chain_into(X[start : start + step], parent, var, out[start : start + step])
     return out
 
 

@@ -346,11 +346,10 @@ class PolynomialSet:
         out = np.empty((X.shape[0], self.n_polys), dtype=np.float64)
         step = default_chunk_rows(8 * self.n_terms, chunk_size)
         buf = np.empty((min(step, X.shape[0]), self.n_terms), dtype=np.float64)
-        parallel = X.shape[0] >= PARALLEL_MIN_ROWS  # for the whole input, not per chunk
         for start in range(0, X.shape[0], step):
             stop = min(start + step, X.shape[0])
             mu = buf[: stop - start]
-            chain_into(X[start:stop], self._parent, self._var, mu, parallel)
+            chain_into(X[start:stop], self._parent, self._var, mu)
             np.matmul(mu, coef, out=out[start:stop])
         return out
 
@@ -396,7 +395,7 @@ class PolynomialSet:
             c = stop - start
             mu = np.empty((c, t), dtype=np.float64)
             dmu = np.empty((c, n, t), dtype=np.float64)
-            kernel = eval_chain_grad_parallel if m >= PARALLEL_MIN_ROWS else eval_chain_grad
+            kernel = eval_chain_grad_parallel if c >= PARALLEL_MIN_ROWS else eval_chain_grad
             kernel(X[start:stop], self._parent, self._var, mu, dmu)
             # (c*n, t) @ (t, p): one BLAS call per chunk.
             jac = (dmu.reshape(c * n, t) @ coef).reshape(c, n, p)

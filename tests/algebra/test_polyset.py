@@ -275,7 +275,7 @@ def test_evaluate_accepts_lists_ints_float32_and_one_sample():
 
 
 def test_many_rows_in_small_chunks_against_numpy():
-    # Over PARALLEL_MIN_ROWS rows the parallel kernels run on every chunk, however small.
+    # Many small chunks (row offsets into one output) against one numpy evaluation.
     P = random_set(9, n=2, d=3, p=3)
     X = np.random.default_rng(4).uniform(-1, 1, size=(20_500, 2))
     expected = numpy_monomials(X, P.terms) @ P.coef

@@ -336,7 +336,7 @@ class PolynomialLayer(nn.Module):
         return out
 
     def _masked_weight(self) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """``coef * mask``, and at inference its sparse CSR form where that is faster.
+        """``coef * mask``, and at inference the transposed product weight.
 
         Re-applying the mask in every training forward keeps masked coefficients out of
         the output whatever the optimiser does to them. At inference the product is
@@ -344,24 +344,29 @@ class PolynomialLayer(nn.Module):
         ``set_coefficients``) bumps the tensors' version counters, which are part of
         the cache key, so a stale product is never used. A large, sparse layer (see
         :attr:`sparse_max_density`) also caches the transposed non-constant rows as a
-        CSR matrix, second element of the result (else None).
+        CSR matrix, the others as a contiguous dense one: the second element of the
+        result, ``(p, t - 1)``; it is None when autograd records.
         """
         coef, mask = self._parameters["coef"], self._buffers["mask"]
         if torch.is_grad_enabled() or torch.compiler.is_compiling():
             return coef * mask, None
         # A new dtype or device means new storage, hence a new data_ptr.
-        key = (coef._version, mask._version, coef.data_ptr(), mask.data_ptr())
+        key = (coef._version, mask._version, coef.data_ptr(), mask.data_ptr(),
+               self.sparse_max_density, self.sparse_min_terms)
         cache = self._weight_cache
         if cache is None or cache[0] != key:
             w = coef.detach() * mask
-            csr = None
             density = float(mask.float().mean())
             if (self.n_terms >= self.sparse_min_terms and density <= self.sparse_max_density
                     and w.device.type == "cpu"):
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")  # "sparse CSR support is in beta"
-                    csr = w[1:].t().contiguous().to_sparse_csr()
-            cache = self._weight_cache = (key, w, csr)
+                    wt = w[1:].t().contiguous().to_sparse_csr()
+            else:
+                # Dense inference multiplies (p, t-1) @ (t-1, m): both operands row-major,
+                # the plain GEMM case, a little faster than a transposed operand.
+                wt = w[1:].t().contiguous()
+            cache = self._weight_cache = (key, w, wt)
         return cache[1], cache[2]
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
@@ -378,16 +383,20 @@ class PolynomialLayer(nn.Module):
         """
         flat = z.dim() == 2
         z2 = z if flat else z.reshape(-1, self.in_features)
-        w, csr = self._masked_weight()
+        w, wt = self._masked_weight()
         if self.max_degree == 0:
             out = w[0].expand(z2.shape[0], self.out_features)
-        elif csr is not None:
-            out = torch.addmm(w[0][:, None], csr, self.monomials(z2)).t()
+        elif wt is not None:  # inference: sparse CSR or contiguous transposed weight
+            out = torch.addmm(w[0][:, None], wt, self.monomials(z2)).t()
         else:
             # The constant monomial (row 0) is a bias; the rest is one dense matmul.
             out = torch.addmm(w[0], self.monomials(z2).t(), w[1:])
         if self.absolute:
-            out = out.abs()
+            # In place when nothing records the graph (``out`` is fresh; the constant-only
+            # case aliases the weight, so it takes the out-of-place path).
+            inplace = (not torch.is_grad_enabled() and self.max_degree > 0
+                       and not torch.compiler.is_compiling())
+            out = out.abs_() if inplace else out.abs()
         return out if flat else out.reshape(*z.shape[:-1], self.out_features)
 
     # -- conversion ---------------------------------------------------------------------

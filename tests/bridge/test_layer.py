@@ -166,12 +166,24 @@ def test_sparse_inference_path_equals_dense():
     layer = PolynomialLayer.from_polynomials(polys, dtype=torch.float64)
     z = torch.rand(9, 4, dtype=torch.float64)
     dense = layer(z)  # with autograd: always the dense product
+    with torch.no_grad():
+        assert layer._masked_weight()[1].layout == torch.strided  # small: dense inference
     layer.sparse_max_density, layer.sparse_min_terms = 1.0, 1  # force CSR at inference
     with torch.no_grad():
         sparse = layer(z)
-        assert layer._masked_weight()[1] is not None
+        assert layer._masked_weight()[1].layout == torch.sparse_csr
     torch.testing.assert_close(sparse, dense.detach(), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(sparse.numpy(), np.abs(polys.evaluate(z.numpy())), atol=1e-10)
+
+
+def test_constant_layer_and_repeated_inference_calls():
+    layer = PolynomialLayer([[0, 0]], 2)  # only the constant monomial
+    with torch.no_grad():
+        layer.coef.copy_(torch.tensor([[-2.0, 3.0]]))
+        first, second = layer(torch.rand(4, 2)), layer(torch.rand(4, 2))
+    torch.testing.assert_close(first, torch.tensor([[2.0, 3.0]]).expand(4, 2))
+    torch.testing.assert_close(second, first)
+    assert torch.equal(layer.coef.detach(), torch.tensor([[-2.0, 3.0]]))  # cache untouched
 
 
 def test_reset_parameters_respects_mask_and_fan_in():

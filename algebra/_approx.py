@@ -42,6 +42,7 @@ __all__ = [
     "METHODS",
     "Decision",
     "border_loop",
+    "check_random_state",
     "default_tau",
     "fit_vanishing_ideal",
     "prepare_data",
@@ -95,6 +96,32 @@ def default_tau(psi: float) -> float:
     return 1.5**D
 
 
+def check_random_state(random_state: Any) -> np.random.Generator:
+    """A numpy ``Generator`` from ``None``, an int seed, a ``Generator`` or a ``RandomState``.
+
+    Parameters
+    ----------
+    random_state : None, int, numpy.random.Generator or numpy.random.RandomState
+        The seed; a ``RandomState`` (scikit-learn's convention) seeds a new
+        ``Generator`` with one draw, so it advances as scikit-learn expects.
+
+    Returns
+    -------
+    numpy.random.Generator
+    """
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(random_state.randint(2**32, dtype=np.int64))
+    if random_state is None or isinstance(random_state, np.random.Generator) or (
+        isinstance(random_state, (int, np.integer))
+        and not isinstance(random_state, bool) and random_state >= 0
+    ):
+        return np.random.default_rng(random_state)
+    raise AlgebraError(
+        f"Parameter random_state={random_state!r} must be None, an int >= 0, a "
+        f"numpy.random.Generator or a numpy.random.RandomState."
+    )
+
+
 def prepare_data(
     X: Any, max_samples: int | None, random_state: Any, name: str = "X"
 ) -> np.ndarray:
@@ -106,13 +133,14 @@ def prepare_data(
         Finite real data (float32 and int are converted to float64).
     max_samples : int or None
         Fit on at most this many rows drawn without replacement; ``None`` uses all.
-    random_state : None, int or numpy Generator
-        Seed of the subsample.
+    random_state : None, int, numpy Generator or RandomState
+        Seed of the subsample (:func:`check_random_state`).
 
     Returns
     -------
     ndarray of shape (min(m, max_samples), n), float64, C-contiguous
     """
+    rng = check_random_state(random_state)
     X = check_points(X, name=name)
     if X.shape[0] < 2:
         raise AlgebraError(
@@ -122,7 +150,6 @@ def prepare_data(
     if max_samples is not None:
         max_samples = check_positive_int(max_samples, "max_samples", minimum=2)
         if X.shape[0] > max_samples:
-            rng = np.random.default_rng(random_state)
             rows = np.sort(rng.choice(X.shape[0], size=max_samples, replace=False))
             X = np.ascontiguousarray(X[rows])
     return X
@@ -219,6 +246,8 @@ def border_loop(
         The generators (leading term = their border term), with ``mse`` (on ``X``)
         and ``order_ideal``.
     """
+    if chunk_size is not None:
+        chunk_size = check_positive_int(chunk_size, "chunk_size")
     n = X.shape[1]
     eye = np.eye(n, dtype=np.int64)
     O_exps = [np.zeros(n, dtype=np.int64)]
@@ -271,7 +300,14 @@ def border_loop(
         keep_values = X.shape[0] * parent.shape[0] <= VALUES_MAX_ENTRIES
         chunk_rows = (X.shape[0] if keep_values
                       else default_chunk_rows(8 * parent.shape[0], chunk_size))
-        cross, mu = _eval_gram_block(X, parent, var, k, chunk_rows, keep_values)
+        with np.errstate(over="ignore", invalid="ignore"):  # reported below instead
+            cross, mu = _eval_gram_block(X, parent, var, k, chunk_rows, keep_values)
+        if not np.all(np.isfinite(cross)):
+            raise AlgebraError(
+                f"The monomials of degree {degree} overflowed on the data (largest "
+                f"|value| {np.abs(X).max():.3g}); scale the data to [-1, 1], e.g. with "
+                f"sklearn's MinMaxScaler(feature_range=(-1, 1)), or lower max_degree."
+            )
         t = parent.shape[0]
         Gd = np.empty((t, t))
         Gd[:k, :k] = G_O

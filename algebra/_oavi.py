@@ -21,11 +21,18 @@ from algebra._approx import (
     prepare_data,
 )
 from algebra._errors import AlgebraError
-from algebra._oracles import IHB_MODES, ORACLES, GramInverse, solve_oracle, solve_with_ihb
+from algebra._oracles import (
+    IHB_MODES,
+    ORACLES,
+    GramInverse,
+    check_eps,
+    solve_oracle,
+    solve_with_ihb,
+)
 from algebra._polyset import PolynomialSet
 from algebra._validation import check_positive_int
 
-__all__ = ["fit_oavi"]
+__all__ = ["check_tau", "fit_oavi"]
 
 
 class _OracleDecision:
@@ -70,6 +77,21 @@ class _OracleDecision:
     def join(self, c: np.ndarray, d: float) -> None:
         if self.inverse is not None:
             self.inverse.append(c, d)
+
+
+def check_tau(tau: Any, psi: float) -> float:
+    """Validate OAVI's ℓ1 bound ``tau > 1``; ``None`` gives :func:`default_tau` of ``psi``."""
+    if tau is None:
+        return default_tau(psi)
+    if isinstance(tau, bool) or not isinstance(tau, (int, float, np.number)) or not (
+        np.isfinite(tau) and tau > 1
+    ):
+        raise AlgebraError(
+            f"Parameter tau={tau!r} must be a finite number > 1 (the ℓ1 bound of a "
+            f"generator's coefficients, leading 1 included); leave tau=None for "
+            f"(3/2)^D = {default_tau(psi):.4g} at psi={psi}."
+        )
+    return float(tau)
 
 
 def fit_oavi(
@@ -157,17 +179,10 @@ def fit_oavi(
     )
     check_choice("oracle", oracle, ORACLES)
     check_choice("ihb", ihb, IHB_MODES)
-    if tau is None:
-        tau = default_tau(psi)
-    elif isinstance(tau, bool) or not isinstance(tau, (int, float, np.number)) or not (
-        np.isfinite(tau) and tau > 1
-    ):
-        raise AlgebraError(
-            f"Parameter tau={tau!r} must be a finite number > 1 (the ℓ1 bound of a "
-            f"generator's coefficients, leading 1 included); leave tau=None for "
-            f"(3/2)^D = {default_tau(psi):.4g} at psi={psi}."
-        )
+    tau = check_tau(tau, psi)
     max_iter = check_positive_int(max_iter, "max_iter")
+    if eps is not None:
+        eps = check_eps(eps)
     X = prepare_data(X, max_samples, random_state)
     decision = _OracleDecision(psi, float(tau) - 1.0, oracle, ihb, eps, max_iter)
     return border_loop(

@@ -37,6 +37,7 @@ order ideal up to date with one Schur-complement (rank-one) update per new term.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -49,6 +50,7 @@ __all__ = [
     "ORACLES",
     "GramInverse",
     "OracleResult",
+    "check_eps",
     "project_l1_ball",
     "solve_oracle",
     "solve_with_ihb",
@@ -146,6 +148,18 @@ def _start_weights(y: np.ndarray | None, c: np.ndarray, radius: float) -> np.nda
     return lam / lam.sum()
 
 
+def check_eps(eps: Any) -> float:
+    """Validate the Frank–Wolfe gap tolerance ``eps ≥ 0`` (a finite number)."""
+    if isinstance(eps, bool) or not isinstance(eps, (int, float, np.number)) or not (
+        np.isfinite(eps) and eps >= 0
+    ):
+        raise AlgebraError(
+            f"Parameter eps={eps!r} must be a finite number >= 0 (the Frank-Wolfe gap "
+            f"tolerance of the oracle); leave eps=None for psi / 1000."
+        )
+    return float(eps)
+
+
 def solve_oracle(
     G: np.ndarray,
     c: np.ndarray,
@@ -190,15 +204,25 @@ def solve_oracle(
     check_choice("oracle", oracle, ORACLES)
     G = np.ascontiguousarray(G, dtype=np.float64)
     c = np.ascontiguousarray(c, dtype=np.float64)
+    if c.ndim != 1:
+        raise AlgebraError(f"Parameter c must be one-dimensional, got shape {c.shape}.")
     k = c.shape[0]
     if G.shape != (k, k):
         raise AlgebraError(f"Parameter G must have shape ({k}, {k}) to match c, got {G.shape}.")
+    # The kernels would iterate to max_iter on NaN (every comparison is False).
+    if not (np.all(np.isfinite(G)) and np.all(np.isfinite(c)) and np.isfinite(d)):
+        raise AlgebraError(
+            "The Gram form (G, c, d) contains NaN or infinite values; the monomials "
+            "overflowed or the data was not finite. Scale the data to [-1, 1]."
+        )
     if not radius > 0 or not np.isfinite(radius):
         raise AlgebraError(
             f"Parameter radius={radius!r} must be a finite number > 0; use tau > 1."
         )
     if eps is None:
         eps = psi * 1e-3 if psi is not None and psi > 0 else 1e-12
+    else:
+        eps = check_eps(eps)
     psi_kernel = -1.0 if psi is None else float(psi)
     if start is not None:
         start = K.project_l1_ball(np.ascontiguousarray(start, dtype=np.float64), radius)

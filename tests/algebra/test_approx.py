@@ -12,11 +12,13 @@ from algebra import (
     AlgebraError,
     PolynomialSet,
     all_monomials,
+    buchberger_moller,
     default_tau,
     fit_abm,
     fit_oavi,
     fit_vanishing_ideal,
     fit_vca,
+    rational_circle_points,
 )
 from algebra._oracles import ORACLES
 
@@ -319,6 +321,16 @@ def test_bad_input_messages():
         fit_vanishing_ideal(X, method="pca")
     with pytest.raises(AlgebraError, match="max_samples must be an integer >= 2"):
         fit_oavi(X, max_samples=1)
+    with pytest.raises(AlgebraError, match=r"eps=-1 must be a finite number >= 0"):
+        fit_oavi(X, eps=-1)
+    with pytest.raises(AlgebraError, match=r"random_state='a' must be None, an int >= 0"):
+        fit_abm(X, max_samples=10, random_state="a")
+    with pytest.raises(AlgebraError, match="chunk_size must be an integer >= 1, got 0"):
+        fit_abm(X, chunk_size=0)
+    for fit in (fit_oavi, fit_abm):
+        # Degree-2 monomials of 1e200 overflow: a clear error, not NaN generators.
+        with pytest.raises(AlgebraError, match=r"degree 1 overflowed .* scale the data"):
+            fit(X * 1e200)
 
 
 def test_fit_vanishing_ideal_dispatches():
@@ -326,3 +338,79 @@ def test_fit_vanishing_ideal_dispatches():
     assert fit_vanishing_ideal(X, method="abm", psi=1e-4) == fit_abm(X, psi=1e-4)
     assert isinstance(fit_vanishing_ideal(X, psi=1e-4), PolynomialSet)
     assert math.isclose(default_tau(1e-4), 1.5**7)
+
+
+@pytest.mark.parametrize("order", ORDERS)
+@pytest.mark.parametrize("method", ["oavi", "abm"])
+def test_exact_points_give_the_exact_border_basis(method, order):
+    # 12 exact rational points of the unit circle: the exact Buchberger–Möller border
+    # basis (rational arithmetic) is the reference for psi → 0.
+    P = rational_circle_points(12)
+    X = np.array(P, dtype=float)
+    B = buchberger_moller(P, order=order)
+    exact_O = {tuple(r) for r in np.asarray(B.order_ideal).tolist()}
+    exact_border = {tuple(r) for r in np.asarray(B.border).tolist()}
+    # OAVI with a loose tau and full IHB: the least-squares (exact) combination.
+    kw = {"tau": 1e6, "ihb": "full"} if method == "oavi" else {}
+    bb = fit_vanishing_ideal(X, method=method, psi=1e-12, max_degree=None, order=order,
+                             border="bb", **kw)
+    gb = fit_vanishing_ideal(X, method=method, psi=1e-12, max_degree=None, order=order,
+                             border="gb", **kw)
+    for G in (bb, gb):
+        assert {tuple(r) for r in G.order_ideal.tolist()} == exact_O
+    # "bb" finds the whole border; "gb" its minimal terms (not divisible by another).
+    assert {tuple(r) for r in bb.leading_terms.tolist()} == exact_border
+    minimal = {b for b in exact_border
+               if not any(a != b and all(x <= y for x, y in zip(a, b, strict=True))
+                          for a in exact_border)}
+    assert {tuple(r) for r in gb.leading_terms.tolist()} == minimal
+    # Same polynomials as the exact border basis, after scaling the leading coefficient
+    # to 1 (ABM's unit 2-norm vector is a multiple of it).
+    ref = B.polynomials
+    ref_lead = [tuple(r) for r in ref.leading_terms.tolist()]
+    ref_coef = np.array(ref.coef, dtype=float)
+    for j, lead in enumerate(bb.leading_terms.tolist()):
+        r = ref_lead.index(tuple(lead))
+        got = {tuple(t): c / bb.coef[bb.leading[j], j] for t, c in zip(
+            bb.terms.tolist(), bb.coef[:, j], strict=True)}
+        want = {tuple(t): c / ref_coef[ref.leading[r], r] for t, c in zip(
+            ref.terms.tolist(), ref_coef[:, r], strict=True)}
+        for t in set(got) | set(want):
+            assert got.get(t, 0.0) == pytest.approx(want.get(t, 0.0), abs=1e-7)
+
+
+@pytest.mark.parametrize("method", ["oavi", "abm"])
+def test_gram_form_depends_on_the_sample_distribution_only(method, monkeypatch):
+    import algebra._approx
+
+    # The loop sees the data only through mean Gram products, accumulated over row
+    # chunks: repeating every sample 3 times and splitting into 7-row chunks (the
+    # monomial values not kept) gives the same generators.
+    X = twisted_cubic(m=120, noise=0.01)
+    kw = {"eps": 1e-13} if method == "oavi" else {}
+    ref = fit_vanishing_ideal(X, method=method, psi=1e-3, max_degree=3, **kw)
+    monkeypatch.setattr(algebra._approx, "VALUES_MAX_ENTRIES", 0)
+    big = fit_vanishing_ideal(np.repeat(X, 3, axis=0), method=method, psi=1e-3,
+                              max_degree=3, chunk_size=7, **kw)
+    np.testing.assert_array_equal(ref.terms, big.terms)
+    np.testing.assert_array_equal(ref.leading, big.leading)
+    # OAVI's oracle stops at a gap tolerance on a flat (ill-conditioned) optimum:
+    # rounding moves its coefficients more than ABM's eigenvectors, not its loss.
+    np.testing.assert_allclose(ref.coef, big.coef, atol=1e-3 if method == "oavi" else 1e-8)
+    np.testing.assert_allclose(ref.mse, big.mse, rtol=1e-4 if method == "oavi" else 1e-7,
+                               atol=1e-12)
+
+
+@pytest.mark.parametrize("method", ["oavi", "abm", "vca"])
+def test_result_carries_order_ideal_leading_terms_mse_and_sparsity(method):
+    X = sphere(m=200, noise=0.005)
+    G = fit_vanishing_ideal(X, method=method, psi=1e-3, max_degree=3)
+    nonzero = (G.coef != 0).sum(axis=0)
+    np.testing.assert_allclose(G.sparsity, 1 - nonzero / G.n_terms)
+    # The leading term is the largest term with a nonzero coefficient.
+    for j in range(len(G)):
+        used = G.terms[G.coef[:, j] != 0]
+        largest = max(range(used.shape[0]), key=lambda i, used=used: G.order.key(used[i]))
+        np.testing.assert_array_equal(G.leading_terms[j], used[largest])
+    np.testing.assert_allclose(G.mse, mse_numpy(G, X), rtol=1e-6, atol=1e-13)
+    assert (G.order_ideal is None) == (method == "vca")

@@ -183,3 +183,39 @@ def test_full_ihb_accepts_the_feasible_unconstrained_optimum_without_iterations(
     # weak IHB skips the oracle when the lower bound already exceeds psi.
     res = solve_with_ihb(G, c, d, 10.0, None, ihb="weak", psi=psi / 2)
     assert res.status == "certified" and res.n_iter == 0
+
+
+@pytest.mark.parametrize("oracle", ORACLES)
+def test_gap_no_progress_and_iteration_cap_stopping_rules(oracle):
+    A, b, G, c, d = _problem(0)
+    ref = _slsqp_reference(G, c, d, 1.0)
+    # Frank–Wolfe gap ≤ eps ("converged"); the gap bounds the distance to the optimum.
+    res = solve_oracle(G, c, d, 1.0, oracle=oracle, eps=1e-6)
+    assert res.status == "converged" and 0 <= res.gap <= 1e-6
+    assert ref - 1e-9 <= res.loss <= ref + 1e-6
+    # eps = 0 cannot be met in floating point: the loop stops when the loss no longer
+    # decreases ("stalled"), long before the cap, at the optimum.
+    res = solve_oracle(G, c, d, 1.0, oracle=oracle, eps=0.0, max_iter=10**6)
+    assert res.status == "stalled" and res.n_iter < 10**4
+    assert res.loss == pytest.approx(ref, abs=1e-8)
+    np.testing.assert_allclose(res.loss, np.mean((A @ res.coef + b) ** 2), rtol=1e-10)
+    # The iteration cap.
+    res = solve_oracle(G, c, d, 1.0, oracle=oracle, eps=0.0, max_iter=3)
+    assert res.status == "max_iter" and res.n_iter == 3
+    assert np.abs(res.coef).sum() <= 1.0 * (1 + 1e-9)
+
+
+def test_oracle_rejects_bad_gram_form_and_eps():
+    _, _, G, c, d = _problem(0)
+    with pytest.raises(AlgebraError, match=r"eps='tiny' must be a finite number >= 0"):
+        solve_oracle(G, c, d, 1.0, eps="tiny")
+    with pytest.raises(AlgebraError, match=r"eps=-1.0 must be a finite number >= 0"):
+        solve_oracle(G, c, d, 1.0, eps=-1.0)
+    with pytest.raises(AlgebraError, match=r"c must be one-dimensional, got shape \(5, 1\)"):
+        solve_oracle(G, c[:, None], d, 1.0)
+    bad = G.copy()
+    bad[1, 2] = np.nan
+    with pytest.raises(AlgebraError, match=r"\(G, c, d\) contains NaN or infinite values"):
+        solve_oracle(bad, c, d, 1.0)
+    with pytest.raises(AlgebraError, match=r"\(G, c, d\) contains NaN or infinite values"):
+        solve_oracle(G, c, np.inf, 1.0)

@@ -23,7 +23,7 @@ from algebra._errors import AlgebraError
 from algebra._polyset import PolynomialSet
 from algebra._validation import check_points
 
-__all__ = ["discriminative_scores", "prune_generators"]
+__all__ = ["check_keep", "discriminative_scores", "prune_generators"]
 
 
 def _check_sets_and_labels(
@@ -94,6 +94,21 @@ def discriminative_scores(
     return scores
 
 
+def check_keep(keep: Any) -> int | float | None:
+    """Validate the pruning parameter ``keep`` of :func:`prune_generators`."""
+    if keep is not None and (
+        isinstance(keep, bool)
+        or not isinstance(keep, (int, float, np.integer, np.floating))
+        or (isinstance(keep, (int, np.integer)) and keep < 1)
+        or (isinstance(keep, (float, np.floating)) and not 0 < keep <= 1)
+    ):
+        raise AlgebraError(
+            f"Parameter keep={keep!r} must be an int >= 1 (generators per class), a "
+            f"float in (0, 1] (fraction per class), or None (keep all)."
+        )
+    return keep
+
+
 def prune_generators(
     sets: Sequence[PolynomialSet], X: Any, y: Any, keep: int | float | None = None
 ) -> list[PolynomialSet]:
@@ -117,16 +132,7 @@ def prune_generators(
         favour of the sparser generator (fewer nonzero coefficients), then the
         earlier one.
     """
-    if keep is not None and (
-        isinstance(keep, bool)
-        or not isinstance(keep, (int, float, np.integer, np.floating))
-        or (isinstance(keep, (int, np.integer)) and keep < 1)
-        or (isinstance(keep, (float, np.floating)) and not 0 < keep <= 1)
-    ):
-        raise AlgebraError(
-            f"Parameter keep={keep!r} must be an int >= 1 (generators per class), a "
-            f"float in (0, 1] (fraction per class), or None (keep all)."
-        )
+    check_keep(keep)
     scores = discriminative_scores(sets, X, y)
     out = []
     for s, score in zip(sets, scores, strict=True):

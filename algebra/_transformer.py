@@ -9,15 +9,29 @@ from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
-from algebra._approx import METHODS, check_choice, fit_vanishing_ideal
+from algebra._approx import (
+    BORDERS,
+    METHODS,
+    check_choice,
+    check_psi,
+    check_random_state,
+    fit_vanishing_ideal,
+)
 from algebra._errors import AlgebraError
 from algebra._kernels import eval_abs, eval_abs_parallel
 from algebra._monomials import PARALLEL_MIN_ROWS
+from algebra._oavi import check_tau
+from algebra._oracles import IHB_MODES, ORACLES
 from algebra._polyset import PolynomialSet
-from algebra._prune import prune_generators
+from algebra._prune import check_keep, prune_generators
 from algebra._validation import check_points
 
 __all__ = ["VanishingIdealTransformer"]
+
+
+def _plain(label: Any) -> Any:
+    """A class label as a Python scalar, so errors print ``7``, not ``np.int64(7)``."""
+    return label.item() if isinstance(label, np.generic) else label
 
 
 class VanishingIdealTransformer(TransformerMixin, BaseEstimator):
@@ -119,7 +133,14 @@ class VanishingIdealTransformer(TransformerMixin, BaseEstimator):
         self.random_state = random_state
 
     def _method_kwargs(self) -> dict[str, Any]:
+        """Validate every parameter (those the method ignores too: a typo in them
+        should not pass silently) and return the method's keyword arguments."""
         method = check_choice("method", self.method, METHODS)
+        check_choice("oracle", self.oracle, ORACLES)
+        check_choice("ihb", self.ihb, IHB_MODES)
+        check_choice("border", self.border, BORDERS)
+        check_tau(self.tau, check_psi(self.psi))
+        check_keep(self.keep)
         kw: dict[str, Any] = dict(
             psi=self.psi, max_degree=self.max_degree, order=self.term_order,
             max_samples=self.max_samples,
@@ -145,14 +166,9 @@ class VanishingIdealTransformer(TransformerMixin, BaseEstimator):
         -------
         self : VanishingIdealTransformer
         """
-        # Finiteness is checked by the algebra (an AlgebraError that names the bad
-        # entry); validate_data handles shapes, dtypes and feature names.
-        X = validate_data(self, X, dtype=np.float64, ensure_all_finite=False)
+        X = self._validate(X, reset=True)
         kw = self._method_kwargs()
-        rng = np.random.default_rng(
-            self.random_state if not isinstance(self.random_state, np.random.RandomState)
-            else self.random_state.randint(2**32)
-        )
+        rng = check_random_state(self.random_state)
         if y is None:
             self.classes_ = np.array([None], dtype=object)
             parts = [X]
@@ -167,11 +183,16 @@ class VanishingIdealTransformer(TransformerMixin, BaseEstimator):
                 y, return_inverse=True, return_counts=True
             )
             if np.any(counts < 2):
-                bad = self.classes_[np.argmin(counts)]
-                bad = bad.item() if isinstance(bad, np.generic) else bad
+                bad = _plain(self.classes_[np.argmin(counts)])
                 raise AlgebraError(
                     f"Class {bad!r} has {counts.min()} sample; each class needs at least 2 "
                     f"samples to fit its vanishing ideal. Remove the class or add samples."
+                )
+            if self.keep is not None and self.classes_.shape[0] < 2:
+                raise AlgebraError(
+                    f"Parameter keep={self.keep!r} prunes by comparing classes, but y "
+                    f"has the single class {_plain(self.classes_[0])!r}; pass labels of at least "
+                    f"2 classes, or keep=None."
                 )
             parts = [X[y_index == k] for k in range(self.classes_.shape[0])]
         seeds = rng.integers(0, 2**32, size=len(parts))
@@ -194,6 +215,25 @@ class VanishingIdealTransformer(TransformerMixin, BaseEstimator):
         self.polynomials_ = PolynomialSet.concatenate(labelled)
         return self
 
+    def _validate(self, X: Any, reset: bool) -> np.ndarray:
+        """scikit-learn's ``validate_data`` (shapes, dtypes, feature names, the number
+        of features at transform), its ``ValueError`` raised as an ``AlgebraError``.
+
+        Finiteness is left to the algebra, whose error names the bad entry.
+        """
+        try:
+            return validate_data(
+                self, X, dtype=np.float64, ensure_all_finite=False, reset=reset
+            )
+        except AlgebraError:
+            raise
+        except ValueError as exc:
+            raise AlgebraError(
+                f"{str(exc).rstrip('.')}. VanishingIdealTransformer needs a real 2-D "
+                f"array of shape (n_samples, n_features)"
+                + ("." if reset else f" with the {self.n_features_in_} fitted features.")
+            ) from exc
+
     def transform(self, X: Any) -> np.ndarray:
         """The absolute values of all generators at every sample.
 
@@ -208,7 +248,7 @@ class VanishingIdealTransformer(TransformerMixin, BaseEstimator):
             ``|g(x)|`` for the generators of ``polynomials_``, class by class.
         """
         check_is_fitted(self, "polynomials_")
-        X = validate_data(self, X, dtype=np.float64, ensure_all_finite=False, reset=False)
+        X = self._validate(X, reset=False)
         polys = self.polynomials_
         X = check_points(X, n_vars=polys.n_vars)
         out = np.empty((X.shape[0], polys.n_polys))

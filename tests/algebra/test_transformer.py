@@ -193,3 +193,60 @@ def test_bad_input_messages():
     fitted = VanishingIdealTransformer(method="abm", max_degree=2).fit(X, y)
     with pytest.raises(AlgebraError, match="X contains NaN or infinite values"):
         fitted.transform(bad)
+    inf = X.copy()
+    inf[0, 0] = np.inf
+    with pytest.raises(AlgebraError, match=r"first at row 0, column 0: inf"):
+        fitted.transform(inf)
+    with pytest.raises(AlgebraError, match=r"X has 3 features, but VanishingIdealTransformer "
+                                           r"is expecting 4 .* with the 4 fitted features"):
+        fitted.transform(X[:, :3])
+    with pytest.raises(AlgebraError, match=r"could not convert string to float"):
+        VanishingIdealTransformer().fit(np.array([["a", "b"], ["c", "d"], ["e", "f"]]))
+    with pytest.raises(AlgebraError, match=r"could not convert string to float"):
+        fitted.transform(np.full((2, 4), "x"))
+    with pytest.raises(AlgebraError, match=r"keep=2 prunes by comparing classes, but y has "
+                                           r"the single class 0;"):
+        VanishingIdealTransformer(keep=2).fit(X, np.zeros(150, dtype=int))
+    with pytest.raises(AlgebraError, match=r"keep=0 must be an int >= 1"):
+        VanishingIdealTransformer(keep=0).fit(X)  # invalid even where unused
+    with pytest.raises(AlgebraError, match=r"oracle='fw' is not supported"):
+        VanishingIdealTransformer(method="abm", oracle="fw").fit(X, y)
+    with pytest.raises(AlgebraError, match=r"tau=0.5 must be a finite number > 1"):
+        VanishingIdealTransformer(method="vca", tau=0.5).fit(X, y)
+    with pytest.raises(AlgebraError, match=r"random_state='seed' must be None, an int >= 0"):
+        VanishingIdealTransformer(random_state="seed").fit(X, y)
+    with pytest.raises(AlgebraError, match=r"y must be a 1-D array with one label per sample"):
+        VanishingIdealTransformer().fit(X, y[:10])
+
+
+def test_one_class_labels_fit_one_labelled_set():
+    X, y = _two_circles()
+    inner = X[y == "inner"]
+    vit = VanishingIdealTransformer(psi=1e-6, max_degree=2).fit(inner, ["in"] * len(inner))
+    ref = fit_oavi(inner, psi=1e-6, max_degree=2)
+    np.testing.assert_array_equal(vit.polynomials_.terms, ref.terms)
+    np.testing.assert_array_equal(vit.polynomials_.coef, ref.coef)
+    np.testing.assert_array_equal(vit.polynomials_.mse, ref.mse)
+    assert list(vit.polynomials_.labels) == ["in"]
+    assert list(vit.get_feature_names_out()) == ["classin_g0"]
+
+
+def test_max_samples_subsamples_each_class_reproducibly():
+    X, y = load_iris(return_X_y=True)
+    X = MinMaxScaler((-1, 1)).fit_transform(X)
+    kw = dict(method="abm", psi=1e-3, max_degree=3, max_samples=20)
+    a = VanishingIdealTransformer(random_state=3, **kw).fit(X, y)
+    b = VanishingIdealTransformer(random_state=3, **kw).fit(X, y)
+    c = VanishingIdealTransformer(random_state=4, **kw).fit(X, y)
+    assert a.polynomials_ == b.polynomials_
+    assert a.polynomials_ != c.polynomials_
+    # Each class was fitted on 20 of its 50 rows: the generators vanish on some 20 of
+    # them (the subsample) but not on the whole class.
+    for k, g in zip(a.classes_, a.generators_, strict=True):
+        values = np.abs(g.evaluate(X[y == k]))
+        assert np.mean(np.sort(values**2, axis=0)[:20], axis=0).max() <= 1e-3
+        assert np.mean(values**2, axis=0).max() > 1e-3
+    # A RandomState (scikit-learn's convention) is accepted and advanced.
+    rs = np.random.RandomState(0)
+    VanishingIdealTransformer(random_state=rs, **kw).fit(X, y)
+    assert rs.randint(2**31) != np.random.RandomState(0).randint(2**31)

@@ -91,7 +91,13 @@ def load_table(path: str, label_column: int | None) -> tuple[np.ndarray, Any, li
     suffix = file.suffix.lower()
     header: list[str] | None = None
     if suffix == ".npy":
-        table = np.load(file, allow_pickle=False)
+        try:
+            table = np.load(file, allow_pickle=False)
+        except ValueError as exc:  # object arrays, or not a .npy file at all
+            raise BridgeError(
+                f"FILE {path!r} is not a numeric .npy array ({exc}); save the data with "
+                f"np.save as a float array."
+            ) from None
         if table.ndim != 2:
             raise BridgeError(
                 f"FILE {path!r} holds an array of shape {table.shape}; pass a 2-D array "
@@ -107,6 +113,19 @@ def load_table(path: str, label_column: int | None) -> tuple[np.ndarray, Any, li
                      if label_column is None or j != label_column % len(cells[0])]
         if not all(_is_number(cells[0][j]) for j in data_cols):
             header, cells = cells[0], cells[1:]
+        if not cells:
+            raise BridgeError(
+                f"FILE {path!r} has a header row but no data; pass a csv with one sample "
+                f"per row."
+            )
+        widths = [len(row) for row in cells]
+        if min(widths) != max(widths) or (header is not None and len(header) != widths[0]):
+            first = next(i for i, w in enumerate(widths)
+                         if w != (widths[0] if header is None else len(header)))
+            raise BridgeError(
+                f"FILE {path!r} has rows of different lengths (data row {first + 1} has "
+                f"{widths[first]} cells); every row needs the same number of columns."
+            )
         rows = np.array(cells, dtype=object)
     else:
         raise BridgeError(
@@ -150,8 +169,14 @@ def _fit(X: np.ndarray, labels: Any, args: argparse.Namespace) -> list[tuple[Any
         kw["oracle"] = args.oracle
     if labels is None:
         return [(None, fit_vanishing_ideal(X, **kw))]
-    return [(label, fit_vanishing_ideal(X[labels == label], **kw))
-            for label in np.unique(labels)]
+    classes, counts = np.unique(labels, return_counts=True)
+    if counts.min() < 2:
+        raise BridgeError(
+            f"Class {_label_text(classes[np.argmin(counts)])!r} of --label-column has "
+            f"{counts.min()} sample; each class needs at least 2 samples to fit its "
+            f"vanishing ideal. Remove the class or add samples."
+        )
+    return [(label, fit_vanishing_ideal(X[labels == label], **kw)) for label in classes]
 
 
 def _label_text(label: Any) -> Any:

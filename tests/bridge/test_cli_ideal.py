@@ -81,10 +81,19 @@ def test_latex_output(two_circles_csv, capsys):
         (["data.csv", "--label-column", "5"], "--label-column 5 is out of range for 3 columns"),
         (["bad.csv"], "every column except --label-column must hold numbers"),
         (["data.csv", "--psi", "-1"], "psi=-1.0 must be a finite number > 0"),
+        (["ragged.csv"], "has rows of different lengths (data row 2 has 1 cells)"),
+        (["header.csv"], "has a header row but no data"),
+        (["object.npy"], "is not a numeric .npy array"),
+        (["labels.csv", "--label-column", "-1"],
+         "Class 'b' of --label-column has 1 sample; each class needs at least 2"),
     ],
 )
 def test_errors(tmp_path, monkeypatch, capsys, args, message):
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "ragged.csv").write_text("1,2\n3\n4,5\n", encoding="utf-8")
+    (tmp_path / "header.csv").write_text("u,v\n", encoding="utf-8")
+    (tmp_path / "labels.csv").write_text("1,2,a\n3,4,a\n5,6,b\n", encoding="utf-8")
+    np.save(tmp_path / "object.npy", np.array([[1.0, None]], dtype=object), allow_pickle=True)
     (tmp_path / "data.txt").write_text("1,2\n", encoding="utf-8")
     (tmp_path / "data.csv").write_text("1,2,3\n4,5,6\n7,8,9\n", encoding="utf-8")
     (tmp_path / "bad.csv").write_text("a,b\n1,2\n3,oops\n", encoding="utf-8")

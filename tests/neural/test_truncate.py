@@ -277,3 +277,13 @@ def test_list_nodes_input_dtype_rank_and_model_type(model, x):
         truncate("resnet18", "fc")
     with pytest.raises(NeuralError, match=r"model must be a torch\.nn\.Module, got dict"):
         list_nodes({}, x)
+
+
+def test_hook_cut_at_a_module_the_forward_never_calls():
+    m = Untraceable()
+    m.spare = nn.Linear(6, 6)  # registered, never called in forward
+    with pytest.warns(UserWarning, match="forward hook that stops after 'spare'"):
+        cut = truncate(m, "spare")
+    with pytest.raises(NeuralError, match=r"never reached node='spare'.*pick a module that the "
+                                          r"forward pass uses"):
+        cut(torch.randn(2, 4))

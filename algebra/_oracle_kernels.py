@@ -103,6 +103,14 @@ def _vertex_value(grad, vertex, radius):
 
 
 @numba.njit(cache=True)
+def _next_stall(new_loss, loss, stall):
+    """Consecutive iterations without a decrease of the loss ("no progress" rule)."""
+    if new_loss >= loss - 1e-15 * max(1.0, abs(loss)):
+        return stall + 1
+    return 0
+
+
+@numba.njit(cache=True)
 def _stop_status(loss, gap, psi, eps):
     """The stopping rules shared by every oracle; -1 means "go on".
 
@@ -240,10 +248,7 @@ def vertex_loop(G, c, d, radius, lam, variant, psi, eps, max_iter):
         for i in range(k):
             grad[i] = 2.0 * (Gy[i] + c[i])
         new_loss = _loss(G, c, d, y, Gy)
-        if new_loss >= loss - 1e-15 * max(1.0, abs(loss)):
-            stall += 1
-        else:
-            stall = 0
+        stall = _next_stall(new_loss, loss, stall)
         loss = new_loss
         gap, fw = _fw_gap(grad, y, radius)
         if stall >= _PATIENCE:
@@ -303,10 +308,7 @@ def agd_loop(G, c, d, radius, y0, lipschitz, psi, eps, max_iter):
         t_new = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
         z = y_new + ((t - 1.0) / t_new) * (y_new - y)
         t = t_new
-        if new_loss >= loss - 1e-15 * max(1.0, abs(loss)):
-            stall += 1
-        else:
-            stall = 0
+        stall = _next_stall(new_loss, loss, stall)
         if new_loss <= loss:
             y = y_new
             Gy = Gy_new

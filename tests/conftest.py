@@ -4,7 +4,7 @@ import os
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from hypothesis import settings  # noqa: E402
+from hypothesis import settings
 
 # CI machines are slow and shared: no deadline, derandomised so failures reproduce.
 settings.register_profile("ci", deadline=None, derandomize=True, max_examples=60)

@@ -3,7 +3,14 @@
 import numpy as np
 import pytest
 
-from algebra import AlgebraError, PolynomialSet, discriminative_scores, fit_abm, prune_generators
+from algebra import (
+    AlgebraError,
+    PolynomialSet,
+    discriminative_scores,
+    fit_abm,
+    order_ideal_closure,
+    prune_generators,
+)
 
 
 def _data():
@@ -47,9 +54,12 @@ def test_prune_keeps_the_best_and_drops_unused_monomials(keep):
         # Same polynomials (values on the data) as the k best of the original set.
         np.testing.assert_allclose(p.evaluate(X), s.evaluate(X)[:, best], atol=1e-12)
         # Only the monomials the kept generators need (and their divisors) remain.
-        used = {tuple(t) for t in s.terms[np.flatnonzero((s.coef[:, best] != 0).any(axis=1))]}
-        assert used <= {tuple(t) for t in p.terms}
+        used = s.terms[np.flatnonzero((s.coef[:, best] != 0).any(axis=1))]
+        assert {tuple(t) for t in used} <= {tuple(t) for t in p.terms}
+        assert {tuple(t) for t in p.terms} == {tuple(t) for t in order_ideal_closure(used)}
         assert p.n_terms <= s.n_terms
+        if isinstance(keep, int) and keep == 1:
+            assert p.n_terms < s.n_terms  # monomials only the dropped generators used
 
 
 def test_ties_prefer_the_sparser_generator():

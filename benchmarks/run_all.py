@@ -14,6 +14,7 @@ Usage::
     python benchmarks/run_all.py --only layer     # names containing "layer"
     python benchmarks/run_all.py --summary-only   # re-print the table from saved JSON
     python benchmarks/run_all.py --summary-only --save-reference  # snapshot for the docs
+    python benchmarks/run_all.py --only layer --save-reference     # re-measure one of them
 
 Exit status 1 if a benchmark failed or wrote no results; unmet targets are reported in
 the table but do not fail the run (use ``--strict`` for that).
@@ -90,15 +91,31 @@ def run_one(script: Path, mode: str | None, timeout: float) -> dict:
 
 
 def save_reference(records: list[dict]) -> None:
-    """Replace benchmarks/reference/ by summary.json and the results files it names."""
-    if REFERENCE.exists():
-        shutil.rmtree(REFERENCE)
-    REFERENCE.mkdir()
-    shutil.copy2(SUMMARY, REFERENCE / SUMMARY.name)
+    """Copy the results of ``records`` into benchmarks/reference/ and merge their records
+    into its summary.json.
+
+    Only the benchmarks of ``records`` that succeeded are replaced: the reference keeps
+    the other benchmarks' files and records (and any other file in the folder), so one
+    benchmark can be re-measured without touching the rest.
+    """
+    REFERENCE.mkdir(exist_ok=True)
+    target = REFERENCE / SUMMARY.name
+    merged = {}
+    if target.exists():
+        merged = {r["benchmark"]: r
+                  for r in json.loads(target.read_text(encoding="utf-8"))["benchmarks"]}
+    saved = []
     for rec in records:
-        if rec.get("results"):
-            shutil.copy2(HERE.parent / rec["results"], REFERENCE)
-    print(f"saved the reference snapshot in {REFERENCE}")
+        if rec.get("results") and "error" not in rec:
+            source = HERE.parent / rec["results"]
+            shutil.copy2(source, REFERENCE / source.name)
+            merged[rec["benchmark"]] = {
+                **rec, "results": str((REFERENCE / source.name).relative_to(HERE.parent))}
+            saved.append(rec["benchmark"])
+    payload = json.loads(SUMMARY.read_text(encoding="utf-8"))
+    payload["benchmarks"] = [merged[name] for name in sorted(merged)]
+    target.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    print(f"saved {', '.join(saved) or 'nothing'} in the reference snapshot {REFERENCE}")
 
 
 def format_value(value: float, unit: str) -> str:
@@ -142,8 +159,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--strict", action="store_true",
                         help="exit 1 when a target is not met as well")
     parser.add_argument("--save-reference", action="store_true",
-                        help="copy summary.json and each benchmark's JSON to "
-                             "benchmarks/reference/ (the numbers the docs show)")
+                        help="copy the JSON of each benchmark run (or, with "
+                             "--summary-only, of the last run) to benchmarks/reference/ and "
+                             "merge it into its summary.json (the numbers the docs show)")
     args = parser.parse_args(argv)
 
     if args.summary_only:
@@ -151,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{SUMMARY} does not exist; run python benchmarks/run_all.py first.")
             return 1
         records = json.loads(SUMMARY.read_text(encoding="utf-8"))["benchmarks"]
+        if args.only:
+            records = [r for r in records if any(o in r["benchmark"] for o in args.only)]
     else:
         scripts = discover(args.only)
         if not scripts:

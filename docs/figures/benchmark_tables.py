@@ -38,35 +38,47 @@ def markdown_table(rows: list[dict]) -> str:
 
 
 def machine_line(info: dict) -> str:
-    keys = ("processor", "cpu_count", "python", "numpy", "numba", "torch",
-            "load_average_1min")
+    keys = ("processor", "cpu_count", "python", "numpy", "numba", "torch")
     return ", ".join(f"{k.replace('_', ' ')} {info[k]}" for k in keys if k in info)
 
 
 def render(summary: dict, folder: str) -> str:
+    """The page fragment. Each benchmark's own JSON is the source of its numbers (its
+    summary, tables, date and load); summary.json names the benchmarks and failures."""
+    results = {}
+    for rec in summary["benchmarks"]:
+        path = REPO / "benchmarks" / folder / f"{rec['benchmark']}.json"
+        if path.exists():
+            results[rec["benchmark"]] = json.loads(path.read_text(encoding="utf-8"))
     parts = [
-        f"Measured {summary['date']} ({summary.get('mode', 'default')} run) on: "
-        f"{machine_line(summary.get('machine', {}))}. Source: `benchmarks/{folder}/`.",
+        f"Machine: {machine_line(summary.get('machine', {}))}. Source: "
+        f"`benchmarks/{folder}/`; each benchmark below names when it ran and how busy the "
+        "machine was (1-minute load average; the machine has "
+        f"{summary.get('machine', {}).get('cpu_count', '?')} cores).",
         "",
         "## Summary",
         "",
     ]
     rows = []
     for rec in summary["benchmarks"]:
+        name = rec["benchmark"]
         if "error" in rec:
-            rows.append({"benchmark": rec["benchmark"], "metric": f"failed: {rec['error']}",
+            rows.append({"benchmark": name, "metric": f"failed: {rec['error']}",
                          "measured": "", "target": "", "met?": False})
-        for e in rec["summary"]:
-            rows.append({"benchmark": rec["benchmark"], "metric": e["metric"],
+        for e in results.get(name, rec).get("summary", []):
+            rows.append({"benchmark": name, "metric": e["metric"],
                          "measured": f"{fmt(e['value'])} {e.get('unit', '')}".strip(),
                          "target": e.get("target") or "", "met?": e.get("met")})
     parts.append(markdown_table(rows))
-    for rec in summary["benchmarks"]:
-        path = REPO / "benchmarks" / folder / f"{rec['benchmark']}.json"
-        if not path.exists():
-            continue
-        data = json.loads(path.read_text(encoding="utf-8"))
-        parts += ["", f"## `{rec['benchmark']}`", ""]
+    for name, data in results.items():
+        parts += ["", f"## `{name}`", ""]
+        when = f"Measured {data.get('date', '?')}"
+        if data.get("quick"):
+            when += " (`--quick` run)"
+        load = data.get("machine", {}).get("load_average_1min")
+        if load is not None:
+            when += f", load average {load}"
+        parts += [when + ".", ""]
         if data.get("description"):
             parts += [data["description"], ""]
         tables = data.get("tables") or (

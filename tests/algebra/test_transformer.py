@@ -16,7 +16,13 @@ from sklearn.preprocessing import MinMaxScaler
 from sklearn.svm import LinearSVC
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from algebra import AlgebraError, PolynomialSet, VanishingIdealTransformer, fit_oavi
+from algebra import (
+    AlgebraError,
+    PolynomialSet,
+    VanishingIdealTransformer,
+    fit_oavi,
+    prune_generators,
+)
 
 
 def _expected_failures(estimator):
@@ -71,6 +77,8 @@ def test_without_labels_one_set():
     # The union of two concentric circles: (x² + y² − 1)(x² + y² − 1/4) has degree 4.
     assert vit.polynomials_ == fit_oavi(X, psi=1e-6, max_degree=4)
     assert list(vit.get_feature_names_out())[:1] == ["g0"]
+    assert list(vit.get_feature_names_out()) == [f"g{j}" for j in range(len(vit.polynomials_))]
+    assert vit.transform(X).shape == (X.shape[0], len(vit.polynomials_))
 
 
 def test_pickle_and_clone():
@@ -90,6 +98,10 @@ def test_keep_prunes_per_class():
     kept = VanishingIdealTransformer(method="abm", psi=1e-3, max_degree=3, keep=3).fit(X, y)
     assert [len(g) for g in kept.generators_] == [min(3, len(g)) for g in full.generators_]
     assert kept.transform(X).shape == (150, sum(len(g) for g in kept.generators_))
+    # The same generators as pruning the full fit by hand.
+    ref = prune_generators(full.generators_, X, y, keep=3)
+    for got, want in zip(kept.generators_, ref, strict=True):
+        np.testing.assert_allclose(got.evaluate(X), want.evaluate(X), rtol=1e-12, atol=1e-12)
 
 
 def _cv(pipe, X, y):

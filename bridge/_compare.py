@@ -13,6 +13,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from tqdm.auto import tqdm
 
 import neural
 from bridge._build import build_vinet, linear_probe, random_monomial_baseline
@@ -119,6 +120,8 @@ def compare_cuts(
         Timed passes per model, in interleaved rounds (:func:`interleaved_throughput`;
         the fastest is reported, batch 256).
     progress : bool, default=True
+        One progress bar over the models built and the final timing (the builders'
+        own bars are off).
     random_state : int, default=0
     **settings
         Passed to :func:`build_vinet` (``n_components``, ``pooling``, ``psi``,
@@ -141,23 +144,36 @@ def compare_cuts(
     rows = [_row("full", None, 0.0, evaluate_model(model, test_data, throughput_repeats=0))]
     shared = {k: settings[k] for k in ("n_components", "pooling", "scaling", "epochs", "lr",
                                        "batch_size", "weight_decay") if k in settings}
-    common = {"arch": arch, "arch_kwargs": arch_kwargs, "progress": progress,
+    common = {"arch": arch, "arch_kwargs": arch_kwargs, "progress": False,
               "random_state": random_state}
     models = {}
+    # One bar over the whole comparison; the builders' own bars (extraction, per-class
+    # fits, fine-tuning) stay off, or a run prints a dozen interleaved bars per cut.
+    bar = tqdm(total=3 * len(nodes) + 1, desc="models", unit="model", disable=not progress,
+               leave=False)
     for node in nodes:
+        bar.set_postfix_str(f"VI-Net at {node}")
         vinet = build_vinet(model, node, train_data, **common, **settings)
+        bar.update()
         removed = 1.0 - conv_layers(vinet.backbone) / max(full_convs, 1)
+        bar.set_postfix_str(f"linear head at {node}")
         probe = linear_probe(model, node, train_data, **common, **shared)
-        rand = random_monomial_baseline(vinet, train_data, progress=progress,
+        bar.update()
+        bar.set_postfix_str(f"random monomials at {node}")
+        rand = random_monomial_baseline(vinet, train_data, progress=False,
                                         random_state=random_state)
+        bar.update()
         extra = {"n_generators": vinet.poly.out_features, "n_terms": vinet.poly.n_terms}
         for kind, net in (("vinet", vinet), ("linear", probe), ("random", rand)):
             report = evaluate_model(net, test_data, throughput_repeats=0)
             rows.append(_row(kind, node, removed, report, extra if kind != "linear" else None))
             nets.append(net)
         models[node] = vinet
+    bar.set_postfix_str(f"throughput of {len(nets)} models")
     speeds = interleaved_throughput(nets, tuple(test_data[0].shape[1:]),
                                     rounds=max(throughput_repeats // 2, 1))
+    bar.update()
+    bar.close()
     for row, speed in zip(rows, speeds, strict=True):
         row["throughput"] = round(speed, 1)
     return {"rows": rows, "settings": {**settings, "nodes": list(nodes),

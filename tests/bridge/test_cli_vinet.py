@@ -33,8 +33,11 @@ def fitted_file(digits_model, tmp_path_factory):
 @pytest.mark.slow  # the whole demo pipeline at one cut, with both baselines
 def test_demo_quick_prints_saves_and_plots(digits_model, tmp_path, capsys):
     out = tmp_path / "demo"
-    assert main(["demo", "--quick", "--no-progress", "--out", str(out)]) == 0
-    text = capsys.readouterr().out
+    # Without --no-progress: stderr is not a terminal here, so the demo shows no bars.
+    assert main(["demo", "--quick", "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    text = captured.out
+    assert "%|" not in captured.err and "\r" not in captured.err
     payload = json.loads((out / "demo.json").read_text())
     rows = payload["rows"]
     assert [r["kind"] for r in rows] == ["full", "vinet", "linear", "random"]
@@ -48,6 +51,14 @@ def test_demo_quick_prints_saves_and_plots(digits_model, tmp_path, capsys):
     # The cut at the end of layer2 keeps 6 of the 9 convolutions.
     assert rows[1]["node"] == "relu_4" and rows[1]["conv_removed"] == pytest.approx(33.3)
     assert payload["acceptance"][0]["node"] == "relu_4" and "acceptance at relu_4" in text
+    # The printed verdict is the one saved, and it names every failed check.
+    check = payload["acceptance"][0]
+    line = next(t for t in text.splitlines() if "acceptance at relu_4" in t)
+    assert line.endswith(": MET") == check["met"]
+    assert f"accuracy drop {check['accuracy_drop']:.2f} points" in line
+    if not check["beats_random"]:
+        assert "not more accurate than random monomials" in line
+    assert str(out / "demo.json") in text and str(out / "demo.png") in text
     png = (out / "demo.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     import matplotlib.image

@@ -92,7 +92,9 @@ def default_tau(psi: float) -> float:
     float
         ``τ ≥ 1.5``.
     """
-    D = max(1, math.ceil(-math.log(psi) / math.log(4)))
+    # −log ψ / log 4 = −log₂ ψ / 2, and log₂ is exact on powers of two, so ψ = 4^−d
+    # gives D = d exactly (the natural-log quotient gave d + 1 at ψ = 4^−29).
+    D = max(1, math.ceil(-math.log2(psi) / 2))
     return 1.5**D
 
 

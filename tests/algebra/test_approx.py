@@ -175,6 +175,14 @@ def test_default_tau_is_the_termination_bound():
         # D is the smallest integer with 4^-D ≤ psi.
         D = next(d for d in range(1, 100) if 4.0**-d <= psi)
         assert default_tau(psi) == pytest.approx(1.5**D)
+    for d in range(1, 60):
+        # At ψ = 4^−d exactly D = d; just above it, D = d (4^−d ≤ ψ still); just
+        # below, d + 1.
+        psi = 4.0**-d
+        assert default_tau(psi) == 1.5**d
+        assert default_tau(psi * (1 + 1e-12)) == 1.5**d
+        assert default_tau(psi * (1 - 1e-12)) == 1.5 ** (d + 1)
+    assert default_tau(0.9) == default_tau(1.0) == default_tau(30.0) == 1.5  # D ≥ 1
 
 
 @pytest.mark.parametrize("tau", [1.5, 3.0])

@@ -380,7 +380,27 @@ class PolynomialLayer(nn.Module):
         -------
         torch.Tensor of shape (..., p)
             ``|C·μ(z)|``, or ``C·μ(z)`` when ``absolute=False``.
+
+        Raises
+        ------
+        BridgeError
+            If ``z`` is not a tensor with ``n`` columns, or its dtype is not the
+            coefficients' dtype.
         """
+        if not isinstance(z, torch.Tensor) or z.shape[-1:] != (self.in_features,):
+            # index_select would silently ignore extra columns: check the width here.
+            got = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
+            raise BridgeError(
+                f"z must be a tensor of shape (..., {self.in_features}) (one column per "
+                f"variable of the layer), got {got}; pass the preprocessed latents the "
+                "polynomials were fitted on."
+            )
+        if z.dtype != self.coef.dtype:
+            raise BridgeError(
+                f"z has dtype {z.dtype} but the layer's coefficients are {self.coef.dtype}; "
+                f"cast the input with z.to({self.coef.dtype}) or the layer with "
+                f"layer.to({z.dtype})."
+            )
         flat = z.dim() == 2
         z2 = z if flat else z.reshape(-1, self.in_features)
         w, wt = self._masked_weight()
@@ -494,7 +514,13 @@ class PolynomialLayer(nn.Module):
         terms : array_like of int, shape (s, n)
             A subset of the layer's monomials, any order.
         coef : array_like of float, shape (s, p)
-            Their coefficients; monomials not listed get zero.
+            Their coefficients (finite); monomials not listed get zero.
+
+        Raises
+        ------
+        BridgeError
+            If a monomial is not one of the layer's, ``coef`` has the wrong shape or
+            holds NaN or infinity.
         """
         E = _as_terms(terms)
         C = np.asarray(coef, dtype=np.float64)
@@ -502,6 +528,13 @@ class PolynomialLayer(nn.Module):
             raise BridgeError(
                 f"coef must have shape {(E.shape[0], self.out_features)} (one row per term, "
                 f"one column per output), got {C.shape}."
+            )
+        if not np.all(np.isfinite(C)):
+            bad = np.argwhere(~np.isfinite(C))[0].tolist()
+            raise BridgeError(
+                f"coef holds a non-finite value ({C[tuple(bad)]} at row {bad[0]}, column "
+                f"{bad[1]}); every output would be NaN or infinite. Refit the generators "
+                "or pass finite coefficients."
             )
         mine = self.terms.cpu().numpy()
         known = {tuple(r) for r in mine.tolist()}

@@ -288,3 +288,30 @@ def test_bad_terms_and_shapes():
         layer.set_coefficients([[0, 1]], [[1.0]])
     with pytest.raises(BridgeError, match=r"coef must have shape \(1, 1\)"):
         layer.set_coefficients([[1, 0]], [[1.0, 2.0]])
+
+
+def test_bad_inputs_and_coefficients():
+    layer = PolynomialLayer([[0, 0], [1, 0], [0, 1], [1, 1]], 2)
+    # A third column would be silently ignored by the monomial gathers.
+    with pytest.raises(BridgeError, match=r"z must be a tensor of shape \(\.\.\., 2\).*\(5, 3\)"):
+        layer(torch.rand(5, 3))
+    with pytest.raises(BridgeError, match=r"got \(5, 3\)"):
+        layer(torch.rand(5, 3, requires_grad=True))
+    with pytest.raises(BridgeError, match=r"z must be a tensor.*got ndarray"):
+        layer(np.ones((5, 2), np.float32))  # type: ignore[arg-type]
+    with pytest.raises(BridgeError, match=r"z has dtype torch.float64 but the layer's "
+                                          r"coefficients are torch.float32.*layer.to"):
+        layer(torch.rand(5, 2, dtype=torch.float64))
+    with pytest.raises(BridgeError, match=r"z has dtype torch\.int64"):
+        layer(torch.ones(5, 2, dtype=torch.int64))
+    before = layer.coef.detach().clone()
+    with pytest.raises(BridgeError, match=r"coef holds a non-finite value \(nan at row 0, "
+                                          r"column 1\)"):
+        layer.set_coefficients([[0, 0]], [[1.0, np.nan]])
+    with pytest.raises(BridgeError, match=r"non-finite value \(inf at row 1, column 0\)"):
+        layer.set_coefficients([[0, 0], [1, 1]], [[1.0, 1.0], [np.inf, 0.0]])
+    assert torch.equal(layer.coef, before)  # a refused update changes nothing
+    # The check is on the last axis only: extra batch axes and one sample stay valid.
+    z = torch.rand(3, 4, 2)
+    torch.testing.assert_close(layer(z), layer(z.reshape(-1, 2)).reshape(3, 4, 2))
+    torch.testing.assert_close(layer(z[0, 0]), layer(z[0, :1])[0])

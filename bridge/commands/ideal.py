@@ -185,6 +185,8 @@ def _label_text(label: Any) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     """Fit and print the generators."""
+    if args.degree < 1:
+        raise BridgeError(f"--degree {args.degree} must be at least 1 (the largest degree).")
     X, labels, names = load_table(args.file, args.label_column)
     results = _fit(X, labels, args)
     if args.format == "json":

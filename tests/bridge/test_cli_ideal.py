@@ -81,6 +81,7 @@ def test_latex_output(two_circles_csv, capsys):
         (["data.csv", "--label-column", "5"], "--label-column 5 is out of range for 3 columns"),
         (["bad.csv"], "every column except --label-column must hold numbers"),
         (["data.csv", "--psi", "-1"], "psi=-1.0 must be a finite number > 0"),
+        (["data.csv", "--degree", "0"], "--degree 0 must be at least 1"),
         (["ragged.csv"], "has rows of different lengths (data row 2 has 1 cells)"),
         (["header.csv"], "has a header row but no data"),
         (["object.npy"], "is not a numeric .npy array"),

@@ -270,7 +270,10 @@ class VINet(nn.Module):
             model = cls._from_config(config, state)
             model.load_state_dict(state)
         except (RuntimeError, KeyError, TypeError, ValueError) as exc:
-            first = str(exc).splitlines()[0] if str(exc) else repr(exc)
+            # load_state_dict's first line is only "Error(s) in loading state_dict": keep
+            # the missing / unexpected keys that follow, on one line, shortened.
+            first = " ".join(str(exc).split()) or repr(exc)
+            first = first if len(first) <= 300 else first[:297] + "..."
             raise BridgeError(
                 f"VI-Net file {str(path)!r} does not fit its own configuration "
                 f"(arch={config.get('arch')!r}, node={config.get('node')!r}): {first}. "

@@ -143,3 +143,28 @@ def test_command_errors_are_clear(fitted_file, digits_model, tmp_path, capsys):
                  str(tmp_path / "x.pt")]) == 1
     assert "is at or after the classifier 'fc'" in capsys.readouterr().err
     assert not (tmp_path / "x.pt").exists()
+
+
+def test_fit_and_load_errors_name_the_bad_input(fitted_file, digits_model, tmp_path, capsys):
+    weights = tmp_path / "weights.pt"
+    torch.save(digits_model.state_dict(), weights)
+    out = str(tmp_path / "x.pt")
+    user = ["fit", "--arch", "digits_resnet", "--digits", *FAST_FIT, "--out", out]
+    assert main([*user, "--weights", str(tmp_path / "none.pt")]) == 1
+    assert "weights=" in (err := capsys.readouterr().err) and "none.pt' is not a file" in err
+    assert main(["fit", "--arch", "digits_resnet", "--weights", str(weights), "--data",
+                 str(tmp_path / "none.npz"), *FAST_FIT, "--out", out]) == 1
+    assert "none.npz' could not be read as an .npz file" in capsys.readouterr().err
+    assert main(["fit", "--digits", *FAST_FIT, "--node", "relu_44", "--out", out]) == 1
+    assert "node='relu_44' is not a node of the traced model. Did you mean 'relu_4'" in (
+        capsys.readouterr().err)
+    # Weights of the digits ResNet given for another registered architecture.
+    assert main(["fit", "--arch", "resnet18", "--weights", str(weights), "--digits",
+                 *FAST_FIT, "--out", out]) == 1
+    err = capsys.readouterr().err
+    assert "do not fit arch='resnet18'" in err and "mis-shaped 'conv1.weight'" in err
+    assert not (tmp_path / "x.pt").exists()
+    # A plain state_dict is a torch file but not a VI-Net file, for every command.
+    for command in (["evaluate", str(weights), "--digits"], ["inspect", str(weights)]):
+        assert main(command) == 1
+        assert "is a torch file but not a VI-Net file" in capsys.readouterr().err

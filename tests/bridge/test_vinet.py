@@ -186,6 +186,14 @@ def test_load_errors(tiny_vinet, tmp_path):
     torch.save(payload, unknown)
     with pytest.raises(BridgeError, match="'no_such_net' in the file is not a registered"):
         VINet.load(unknown)
+    # A file whose state belongs to another registered architecture names the keys.
+    payload = torch.load(good, weights_only=True)
+    payload["config"]["arch"], payload["config"]["arch_kwargs"] = "resnet18", {}
+    foreign = tmp_path / "foreign.pt"
+    torch.save(payload, foreign)
+    with pytest.raises(BridgeError, match=r"does not fit its own configuration "
+                                          r"\(arch='resnet18'.*Missing key\(s\) in state_dict"):
+        VINet.load(foreign)
 
 
 def test_save_needs_the_architecture(tiny_model, tiny_data, tmp_path):

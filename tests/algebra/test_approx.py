@@ -422,3 +422,24 @@ def test_result_carries_order_ideal_leading_terms_mse_and_sparsity(method):
         np.testing.assert_array_equal(G.leading_terms[j], used[largest])
     np.testing.assert_allclose(G.mse, mse_numpy(G, X), rtol=1e-6, atol=1e-13)
     assert (G.order_ideal is None) == (method == "vca")
+
+
+@pytest.mark.parametrize("method", ["oavi", "abm"])
+def test_order_ideal_terms_cannot_vanish(method):
+    from tests.algebra.test_oracles import _slsqp_reference
+
+    # The converse of "every generator has MSE ≤ ψ": a term joins O only when no
+    # admissible combination with the earlier terms of O vanishes.  Reference: SLSQP
+    # over the ℓ1 ball of radius τ − 1 (OAVI), the smallest singular value (ABM).
+    X = twisted_cubic(m=200, noise=0.01)
+    psi = 1e-3
+    G = fit_vanishing_ideal(X, method=method, psi=psi, max_degree=3)
+    O = G.order_ideal
+    for i in range(1, O.shape[0]):
+        A, b = monomials_numpy(X, O[:i]), monomials_numpy(X, O[i : i + 1])[:, 0]
+        m = X.shape[0]
+        if method == "oavi":
+            best = _slsqp_reference(A.T @ A / m, A.T @ b / m, b @ b / m, default_tau(psi) - 1)
+        else:
+            best = np.linalg.svd(np.column_stack([A, b]), compute_uv=False)[-1] ** 2 / m
+        assert best > psi * (1 - 1e-6)

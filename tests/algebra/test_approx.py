@@ -310,6 +310,11 @@ def test_bad_input_messages():
         fit_oavi(bad)
     with pytest.raises(AlgebraError, match="X has 1 sample; fitting a vanishing ideal needs"):
         fit_abm(X[:1])
+    bad[3, 1] = -np.inf
+    with pytest.raises(AlgebraError, match=r"first at row 3, column 1: -inf"):
+        fit_vca(bad)
+    with pytest.raises(AlgebraError, match=r"X must hold real numbers, got .* dtype <U1"):
+        fit_abm(np.array([["a", "b"], ["c", "d"], ["e", "f"]]))
     with pytest.raises(AlgebraError,
                        match=r"more than max_terms=5; scale the data to \[-1, 1\], raise psi"):
         fit_oavi(X, psi=1e-6, max_terms=5)

@@ -80,6 +80,36 @@ def test_generators_are_labelled_pruned_and_vanish_on_their_class(tiny_model, ti
         assert values[y.numpy() == c].mean() < values[y.numpy() != c].mean()
 
 
+def test_each_class_is_fitted_on_its_own_subsample(tiny_model, tiny_data, monkeypatch, capsys):
+    import bridge._build as build
+
+    calls = []
+    real = build.fit_vanishing_ideal
+
+    def spy(z, **kwargs):
+        calls.append((z.copy(), kwargs))
+        return real(z, **kwargs)
+
+    monkeypatch.setattr(build, "fit_vanishing_ideal", spy)
+    settings = {**TINY_SETTINGS, "epochs": 1, "max_samples": 15, "progress": True}
+    net = build_vinet(tiny_model, TINY_NODE, tiny_data[0], random_state=7, **settings)
+    X, y = tiny_data[0]
+    with torch.no_grad():
+        z = net.features(X).double().numpy()
+    y = y.numpy()
+    assert len(calls) == 10
+    for c, (rows, kwargs) in enumerate(calls):
+        # Class c's latents only (recomputed through the built network), capped at 15
+        # samples by the algebra's own subsampling, each class with its own seed.
+        np.testing.assert_allclose(rows, z[y == c], atol=1e-5)
+        assert kwargs["max_samples"] == 15 and kwargs["random_state"] == 7 + c
+        assert kwargs["psi"] == TINY_SETTINGS["psi"] and kwargs["method"] == "oavi"
+    # With progress=True each step shows its bar (extraction, per-class fits, fine-tuning).
+    err = capsys.readouterr().err
+    for desc in ("extract", "oavi per class", "fine-tune"):
+        assert desc in err
+
+
 @pytest.mark.slow  # starts joblib's worker processes (numba and torch imported in each)
 def test_parallel_class_fits_give_the_same_generators(tiny_model, tiny_data, tiny_vinet):
     net = build_vinet(tiny_model, TINY_NODE, tiny_data[0], **{**TINY_SETTINGS, "n_jobs": 2})

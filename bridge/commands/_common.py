@@ -2,8 +2,45 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+
+def show_progress(no_progress: bool) -> bool:
+    """Whether a command shows progress bars: not asked to hide them, on a terminal.
+
+    In a log file or a pipe the bars' carriage returns become dozens of lines around
+    the command's results, so they are shown only when stderr is a terminal.
+
+    Parameters
+    ----------
+    no_progress : bool
+        The command's ``--no-progress`` flag.
+
+    Returns
+    -------
+    bool
+    """
+    return not no_progress and sys.stderr.isatty()
+
+
+def check_at_least(value: int | None, least: int, option: str) -> None:
+    """Raise a :class:`~bridge.BridgeError` naming ``option`` if ``value < least``.
+
+    Parameters
+    ----------
+    value : int or None
+        The parsed option (None, an option left unset, passes).
+    least : int
+        The smallest valid value.
+    option : str
+        The option as typed, e.g. ``"--threads"``.
+    """
+    from bridge._errors import BridgeError
+
+    if value is not None and value < least:
+        raise BridgeError(f"{option} {value} must be at least {least}.")
 
 
 @contextmanager
@@ -21,10 +58,7 @@ def torch_threads(n: int) -> Iterator[None]:
     """
     import torch
 
-    from bridge._errors import BridgeError
-
-    if n < 1:
-        raise BridgeError(f"--threads {n} must be at least 1.")
+    check_at_least(n, 1, "--threads")
     before = torch.get_num_threads()
     torch.set_num_threads(n)
     try:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
@@ -107,13 +106,12 @@ _FAILED = {"within_tolerance": "more than 1 point below the full network",
 
 def _run_vinet(args: argparse.Namespace) -> int:
     from bridge._compare import acceptance, compare_cuts, format_table, plot_comparison
+    from bridge.commands._common import show_progress
     from neural import load_digits, pretrained_digits_model
     from neural._train import DIGITS_RECIPE
 
     start = time.perf_counter()
-    # Progress bars only on a terminal: in a log file or a pipe their carriage returns
-    # turn into dozens of lines around the table.
-    progress = not args.no_progress and sys.stderr.isatty()
+    progress = show_progress(args.no_progress)
     nodes = [n.strip() for n in args.nodes.split(",") if n.strip()]
     settings = {**DEFAULTS, "n_components": args.n_components, "psi": args.psi,
                 "keep": args.keep, "epochs": args.epochs}

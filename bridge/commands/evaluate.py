@@ -26,8 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load the model and data; print the report."""
-    from bridge.commands._common import torch_threads
+    from bridge.commands._common import check_at_least, torch_threads
 
+    check_at_least(args.repeats, 1, "--repeats")  # the report prints the throughput
     with torch_threads(args.threads):
         return _run(args)
 

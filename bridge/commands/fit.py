@@ -48,7 +48,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     vi.add_argument("--seed", type=int, default=0, help="random state (default: 0)")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch CPU threads (default: 1; the layers are small)")
-    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="hide the progress bars (shown only when stderr is a terminal)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -61,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from bridge._build import build_vinet
+    from bridge.commands._common import show_progress
     from bridge.commands.extract import _load_data, _load_model
     from neural._train import DIGITS_RECIPE
 
@@ -81,7 +83,7 @@ def _run(args: argparse.Namespace) -> int:
         model, args.node, (X, y), n_components=args.n_components, pooling=args.pooling,
         method=args.method, psi=args.psi, max_degree=args.max_degree,
         max_samples=args.max_samples, keep=args.keep, n_jobs=args.n_jobs, epochs=args.epochs,
-        lr=args.lr, arch=arch, arch_kwargs=arch_kwargs, progress=not args.no_progress,
+        lr=args.lr, arch=arch, arch_kwargs=arch_kwargs, progress=show_progress(args.no_progress),
         random_state=args.seed,
     )
     net.save(args.out)

@@ -23,7 +23,10 @@ def run(args: argparse.Namespace) -> int:
     import sympy
 
     from bridge._vinet import VINet
+    from bridge.commands._common import check_at_least
 
+    check_at_least(args.digits, 1, "--digits")
+    check_at_least(args.max_per_class, 0, "--max-per-class")  # -1 would drop the last one
     net = VINet.load(args.model)
     cfg = net.config
     counts = net.parameter_counts()

@@ -164,7 +164,35 @@ def test_fit_and_load_errors_name_the_bad_input(fitted_file, digits_model, tmp_p
     err = capsys.readouterr().err
     assert "do not fit arch='resnet18'" in err and "mis-shaped 'conv1.weight'" in err
     assert not (tmp_path / "x.pt").exists()
+    # Options out of range, before any work is done.
+    for command, message in (
+        (["evaluate", str(fitted_file), "--digits", "--repeats", "0"],
+         "--repeats 0 must be at least 1"),
+        (["evaluate", str(fitted_file), "--digits", "--threads", "0"],
+         "--threads 0 must be at least 1"),
+        (["inspect", str(fitted_file), "--digits", "0"], "--digits 0 must be at least 1"),
+        (["inspect", str(fitted_file), "--max-per-class", "-1"],
+         "--max-per-class -1 must be at least 0"),
+    ):
+        assert main(command) == 1
+        assert message in capsys.readouterr().err
     # A plain state_dict is a torch file but not a VI-Net file, for every command.
     for command in (["evaluate", str(weights), "--digits"], ["inspect", str(weights)]):
         assert main(command) == 1
         assert "is a torch file but not a VI-Net file" in capsys.readouterr().err
+
+
+def test_progress_bars_only_on_a_terminal(monkeypatch):
+    import io
+    import sys
+
+    from bridge.commands._common import show_progress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    assert show_progress(False) and not show_progress(True)
+    monkeypatch.setattr(sys, "stderr", io.StringIO())  # a log file or a pipe
+    assert not show_progress(False)

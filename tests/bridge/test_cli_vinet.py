@@ -48,6 +48,13 @@ def test_demo_quick_prints_saves_and_plots(digits_model, tmp_path, capsys):
         assert f"{r['accuracy']:.2f}" in text and r["model"] in text
         assert r["params_total"] == (r["params_base"] + r["params_prep"] + r["params_poly"]
                                      + r["params_head"])
+    # Parameters recounted on the models themselves; every model is timed.
+    from neural import count_parameters, truncate
+
+    assert rows[0]["params_total"] == count_parameters(digits_model).total
+    base = count_parameters(truncate(digits_model, "relu_4")).total
+    assert all(r["params_base"] == base for r in rows[1:])
+    assert all(r["throughput"] > 0 for r in rows)
     # The cut at the end of layer2 keeps 6 of the 9 convolutions.
     assert rows[1]["node"] == "relu_4" and rows[1]["conv_removed"] == pytest.approx(33.3)
     assert payload["acceptance"][0]["node"] == "relu_4" and "acceptance at relu_4" in text

@@ -204,7 +204,9 @@ def test_factory_kwargs_and_extra_repr():
     assert layer(torch.rand(2, 3, dtype=torch.float64)).dtype == torch.float64
     text = repr(layer)
     assert "in_features=3" in text and "out_features=4" in text and "n_terms=10" in text
-    assert "max_degree=2" in text and "nnz=40/40" in text
+    assert "max_degree=2" in text and "nnz=40/40" in text and "absolute=True" in text
+    sparse = PolynomialLayer([[0], [1]], 2, mask=[[True, False], [True, True]], absolute=False)
+    assert "nnz=3/4" in repr(sparse) and "absolute=False" in repr(sparse)
     layer.to(torch.float32)
     assert layer.coef.dtype == torch.float32 and layer._level2_parent.dtype == torch.int64
 
@@ -218,8 +220,20 @@ def test_state_dict_round_trip():
     fresh.load_state_dict(state)
     z = torch.rand(8, 3)
     assert torch.equal(fresh(z), layer(z))
-    assert torch.equal(fresh.labels, torch.tensor([0, 1, 2, 0]))
+    assert torch.equal(fresh.labels, torch.tensor([0, 1, 2, 0]))  # np.arange(4) % 3
     assert fresh.to_polynomials() == layer.to_polynomials()
+    # A state with another chain of the same size ({1, x, y, y²} into {1, x, y, x²}):
+    # the per-degree gathers are rebuilt from the loaded terms, so the loaded layer
+    # computes the loaded polynomials, checked against algebra's evaluation.
+    x, y = sympy.symbols("x y")
+    source = PolynomialLayer.from_sympy([y**2 - x + 2, 3 * y - 1], [x, y], absolute=False,
+                                        dtype=torch.float64)
+    target = PolynomialLayer.from_sympy([x**2 + y, x - y], [x, y], absolute=False,
+                                        dtype=torch.float64)
+    target.load_state_dict(source.state_dict())
+    pts = torch.rand(6, 2, dtype=torch.float64)
+    np.testing.assert_allclose(target(pts).detach().numpy(),
+                               source.to_polynomials().evaluate(pts.numpy()), atol=1e-12)
 
 
 def test_to_polynomials_round_trip():

@@ -98,6 +98,8 @@ def test_run_all_collects_one_summary(suite, tmp_path, monkeypatch, capsys):
         "bench_a": FAKE_OK, "bench_b": FAKE_NO_SUMMARY, "bench_c": FAKE_CRASH,
         "bench_d": FAKE_SILENT, "helper": "raise SystemExit(9)\n",  # not bench_*: not run
     })
+    (tmp_path / "reference").mkdir()
+    (tmp_path / "reference" / "other.json").write_text("{}")  # e.g. a GPU result: kept
     assert run_all.main(["--quick", "--save-reference"]) == 1  # bench_c and bench_d fail
 
     summary = json.loads((tmp_path / "results" / "summary.json").read_text())
@@ -118,9 +120,13 @@ def test_run_all_collects_one_summary(suite, tmp_path, monkeypatch, capsys):
     table = capsys.readouterr().out.split("met?")[-1]  # after the header row
     assert "speed-up" in table and "3 x" in table and "NO" in table
     assert "FAILED: exit status 3" in table
-    # The reference snapshot holds the summary and the results files it names.
-    assert sorted(p.name for p in (tmp_path / "reference").iterdir()) == [
-        "bench_a.json", "bench_b.json", "summary.json"]
+    # The reference snapshot gets the successful results and their records; other files stay.
+    reference = tmp_path / "reference"
+    assert sorted(p.name for p in reference.iterdir()) == [
+        "bench_a.json", "bench_b.json", "other.json", "summary.json"]
+    saved = json.loads((reference / "summary.json").read_text())["benchmarks"]
+    assert [r["benchmark"] for r in saved] == ["bench_a", "bench_b"]
+    assert tmp_path.parent / saved[0]["results"] == reference / "bench_a.json"
 
     # Unmet targets alone fail only with --strict; --summary-only re-prints without running.
     assert run_all.main(["--only", "bench_a"]) == 0
@@ -128,3 +134,12 @@ def test_run_all_collects_one_summary(suite, tmp_path, monkeypatch, capsys):
     capsys.readouterr()
     assert run_all.main(["--summary-only"]) == 0
     assert "speed-up" in capsys.readouterr().out
+
+    # Re-measuring one benchmark replaces its reference record only.
+    (tmp_path / "bench_b.py").write_text(FAKE_OK.replace("bench_a", "bench_b"))
+    assert run_all.main(["--only", "bench_b", "--save-reference"]) == 0
+    saved = {r["benchmark"]: r for r in
+             json.loads((reference / "summary.json").read_text())["benchmarks"]}
+    assert sorted(saved) == ["bench_a", "bench_b"]
+    assert [e["metric"] for e in saved["bench_b"]["summary"]] == ["speed-up", "memory"]
+    assert json.loads((reference / "bench_b.json").read_text())["benchmark"] == "bench_b"

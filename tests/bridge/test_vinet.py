@@ -48,6 +48,20 @@ def test_training_loss_falls_and_backbone_is_frozen(tiny_vinet, tiny_model):
         assert torch.equal(p, ref[name])
 
 
+def test_fine_tuning_moves_coefficients_inside_the_fixed_mask(tiny_vinet, tiny_model,
+                                                             tiny_data):
+    # The same build without fine-tuning: the compiled generators before training.
+    before = build_vinet(tiny_model, TINY_NODE, tiny_data[0], **{**TINY_SETTINGS, "epochs": 0})
+    assert torch.equal(before.poly.terms, tiny_vinet.poly.terms)
+    # The mask is the support of the fitted generators, and fine-tuning keeps it ...
+    assert torch.equal(before.poly.weight != 0, before.poly.mask)
+    assert torch.equal(tiny_vinet.poly.mask, before.poly.mask)
+    assert torch.all(tiny_vinet.poly.weight[~tiny_vinet.poly.mask] == 0)
+    # ... while the coefficients inside it are trained.
+    moved = (tiny_vinet.poly.weight - before.poly.weight).abs()[tiny_vinet.poly.mask]
+    assert moved.max() > 1e-4
+
+
 def test_unfrozen_backbone_is_fine_tuned_on_a_copy(tiny_model, tiny_data):
     before = {k: v.clone() for k, v in tiny_model.state_dict().items()}
     net = build_vinet(tiny_model, TINY_NODE, tiny_data[0],

@@ -385,7 +385,7 @@ class PolynomialLayer(nn.Module):
         ------
         BridgeError
             If ``z`` is not a tensor with ``n`` columns, or its dtype is not the
-            coefficients' dtype.
+            coefficients' dtype (outside autocast).
         """
         if not isinstance(z, torch.Tensor) or z.shape[-1:] != (self.in_features,):
             # index_select would silently ignore extra columns: check the width here.
@@ -395,7 +395,9 @@ class PolynomialLayer(nn.Module):
                 f"variable of the layer), got {got}; pass the preprocessed latents the "
                 "polynomials were fitted on."
             )
-        if z.dtype != self.coef.dtype:
+        # Under autocast the products choose their own dtype, so a half-precision input
+        # to a float32 layer is what autocast produces, not a mistake.
+        if z.dtype != self.coef.dtype and not torch.is_autocast_enabled(z.device.type):
             raise BridgeError(
                 f"z has dtype {z.dtype} but the layer's coefficients are {self.coef.dtype}; "
                 f"cast the input with z.to({self.coef.dtype}) or the layer with "

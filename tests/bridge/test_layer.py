@@ -325,6 +325,12 @@ def test_bad_inputs_and_coefficients():
     with pytest.raises(BridgeError, match=r"non-finite value \(inf at row 1, column 0\)"):
         layer.set_coefficients([[0, 0], [1, 1]], [[1.0, 1.0], [np.inf, 0.0]])
     assert torch.equal(layer.coef, before)  # a refused update changes nothing
+    # Under autocast a half-precision input is expected, not an error.
+    z = torch.rand(5, 2)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        low = layer(z.bfloat16())
+    assert low.dtype == torch.bfloat16
+    torch.testing.assert_close(low.float(), layer(z), rtol=0.02, atol=0.02)
     # The check is on the last axis only: extra batch axes and one sample stay valid.
     z = torch.rand(3, 4, 2)
     torch.testing.assert_close(layer(z), layer(z.reshape(-1, 2)).reshape(3, 4, 2))

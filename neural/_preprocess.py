@@ -411,7 +411,7 @@ class MinMaxScale(_Fitted):
         return f"feature_range={self.feature_range}, clip={self.clip}"
 
 
-class TanhScale(_Fitted):
+class TanhScale(Standardize):
     """Tanh scaling into ``(-1, 1)``: ``z = tanh(alpha * (x - mean_) / scale_)``.
 
     Unlike min-max scaling, inputs outside the fitted range (test data, outliers) still
@@ -429,7 +429,7 @@ class TanhScale(_Fitted):
     Input ``(..., D)``, output ``(..., D)``.
     """
 
-    _buffer_names = ("mean_", "scale_")
+    # The fit is Standardize's (same buffers); only the output map differs.
 
     def __init__(
         self, alpha: float = 1.0, *, device: Any = None, dtype: torch.dtype | None = None
@@ -438,23 +438,6 @@ class TanhScale(_Fitted):
         if not isinstance(alpha, (int, float)) or isinstance(alpha, bool) or not alpha > 0:
             raise NeuralError(f"alpha={alpha!r} must be a positive number; pass e.g. 1.0.")
         self.alpha = float(alpha)
-
-    def fit(self, latents: Any) -> TanhScale:
-        """Fit the per-feature mean and standard deviation of ``latents``.
-
-        Parameters
-        ----------
-        latents : array or Tensor of shape (N, D)
-            Finite latent features, one sample per row.
-
-        Returns
-        -------
-        TanhScale
-            ``self``, with its buffers set.
-        """
-        x = _as_latents(latents)
-        self._store(mean_=x.mean(0), scale_=_nonzero(x.std(0, correction=0)))
-        return self
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Scale ``x`` into ``(-1, 1)``.
@@ -468,8 +451,7 @@ class TanhScale(_Fitted):
         -------
         Tensor of shape (..., D)
         """
-        x = self._check_input(x)
-        return torch.tanh(self.alpha * (x - self.mean_) / self.scale_)
+        return torch.tanh(self.alpha * super().forward(x))
 
     def extra_repr(self) -> str:
         """The slope ``alpha``."""

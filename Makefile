@@ -16,7 +16,7 @@ install-test:
 	$(PIP) install -q -e ".[test,docs,plot]"
 
 demo: install
-	vinet demo
+	$(PYTHON) -m bridge.cli demo  # = `vinet demo`, even where pip's script folder is not on PATH
 
 test: install-test
 	$(PYTHON) -m pytest -q

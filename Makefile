@@ -22,7 +22,7 @@ test: install-test
 	$(PYTHON) -m pytest -q
 
 docs: install-test
-	$(PYTHON) -m sphinx -W --keep-going -b html docs docs/_build/html
+	$(PYTHON) -m sphinx -W --keep-going -q -b html docs docs/_build/html
 
 bench: install-test
 	$(PYTHON) benchmarks/run_all.py

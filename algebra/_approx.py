@@ -79,8 +79,12 @@ def check_psi(psi: Any) -> float:
 def default_tau(psi: float) -> float:
     """The OAVI ℓ1 bound ``τ = (3/2)^D`` with ``D = ⌈−log ψ / log 4⌉``.
 
-    With data in ``[−1, 1]^n``, ``τ ≥ (3/2)^D`` guarantees that OAVI terminates by
-    degree ``D`` (Wirth & Pokutta 2022, Thm. 4.3, via ``(x² − x)``-type generators).
+    With data in ``[0, 1]^n``, ``τ ≥ (3/2)^D`` guarantees that OAVI terminates by
+    degree ``D`` (Wirth & Pokutta 2022): every monomial of degree ``D`` leads the
+    polynomial ``∏ (x_i − ½)^{a_i}``, whose coefficients have ℓ1 norm ``(3/2)^D`` and
+    whose square is at most ``4^{−D} ≤ ψ`` on that cube. On ``[−1, 1]^n`` (the scaling
+    VI-Net uses) the bound is the same default but no longer a termination proof;
+    ``max_degree`` caps the loop there.
 
     Parameters
     ----------

@@ -13,7 +13,7 @@ from _common import write_text
 
 os.environ["COLUMNS"] = "88"  # argparse wraps help at the terminal width
 
-from bridge.cli import build_parser  # noqa: E402
+from bridge.cli import build_parser
 
 parser = build_parser()
 parser.prog = "vinet"

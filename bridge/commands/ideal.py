@@ -1,12 +1,16 @@
 """``vinet ideal``: print the generators of the approximate vanishing ideal of a data file.
 
 The file is a ``.csv`` (an optional header row names the variables) or a ``.npy``
-2-D array.  With ``--label-column`` one generator set is fitted per class.
+2-D array.  With ``--label-column`` one generator set is fitted per class.  A folder of
+shards written by ``vinet extract --shard i/n`` (:func:`neural.save_shard`) is read back
+in order (:func:`neural.load_shards`), so extraction can run on many machines and the
+fit on one; shards that carry labels are fitted per class.
 
 Examples
 --------
 ``vinet ideal circle.csv --psi 1e-4 --degree 3``
 ``vinet ideal iris.csv --label-column -1 --method abm --format json``
+``vinet ideal latents/ --method abm --psi 1e-3`` (a folder of shards)
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ import numpy as np
 from bridge._errors import BridgeError
 
 NAME = "ideal"
-HELP = "Print the generators of the approximate vanishing ideal of a .csv or .npy file."
+HELP = ("Print the generators of the approximate vanishing ideal of a .csv or .npy file, "
+        "or of a folder of latent shards.")
 
 FORMATS = ("text", "latex", "json")
 
@@ -34,7 +39,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from algebra._approx import METHODS
     from algebra._oracles import ORACLES
 
-    parser.add_argument("file", help="data file: .csv (optional header row) or .npy (2-D)")
+    parser.add_argument("file", help="data file: .csv (optional header row) or .npy (2-D), "
+                        "or a folder of shards from `vinet extract --shard`")
     parser.add_argument("--method", choices=METHODS, default="oavi",
                         help="algorithm (default: oavi)")
     parser.add_argument("--psi", type=float, default=0.005,
@@ -69,12 +75,13 @@ def _is_number(text: str) -> bool:
 
 
 def load_table(path: str, label_column: int | None) -> tuple[np.ndarray, Any, list[str]]:
-    """Read data, labels and variable names from a ``.csv`` or ``.npy`` file.
+    """Read data, labels and variable names from a ``.csv`` or ``.npy`` file or shards.
 
     Parameters
     ----------
     path : str
-        The file.
+        The file, or a folder of shards written by :func:`neural.save_shard` (their
+        labels, if saved, become the class labels).
     label_column : int or None
         Column holding class labels (removed from the data), or ``None``.
 
@@ -86,6 +93,8 @@ def load_table(path: str, label_column: int | None) -> tuple[np.ndarray, Any, li
         Variable names: the header of a csv, else ``x0, x1, ...``.
     """
     file = Path(path)
+    if file.is_dir():
+        return _load_shards(path, label_column)
     if not file.is_file():
         raise BridgeError(f"FILE {path!r} does not exist; pass a .csv or .npy data file.")
     suffix = file.suffix.lower()
@@ -157,6 +166,19 @@ def load_table(path: str, label_column: int | None) -> tuple[np.ndarray, Any, li
     if len(set(names)) != len(names):
         names = [f"x{i}" for i in range(len(keep))]
     return X, labels, names
+
+
+def _load_shards(path: str, label_column: int | None) -> tuple[np.ndarray, Any, list[str]]:
+    """Latents and labels of a shard folder, concatenated in shard order."""
+    from neural import load_shards  # torch is imported only for this input
+
+    if label_column is not None:
+        raise BridgeError(
+            f"--label-column {label_column} applies to .csv and .npy tables; the shards in "
+            f"{path!r} carry their labels themselves. Drop --label-column."
+        )
+    X, labels = load_shards(path)
+    return np.asarray(X, dtype=np.float64), labels, [f"x{j}" for j in range(X.shape[1])]
 
 
 def _fit(X: np.ndarray, labels: Any, args: argparse.Namespace) -> list[tuple[Any, Any]]:

@@ -101,3 +101,37 @@ def test_errors(tmp_path, monkeypatch, capsys, args, message):
     assert main(["ideal", *args]) == 1
     err = capsys.readouterr().err
     assert err.startswith("vinet ideal: error: ") and message in err
+
+
+def test_a_folder_of_shards_is_fitted_per_class(two_circles_csv, tmp_path, capsys):
+    from algebra import fit_vanishing_ideal
+    from neural import save_shard
+
+    _, X, kind = two_circles_csv
+    y = (kind == "small").astype(np.int64)
+    out_dir = tmp_path / "shards"
+    for i, rows in enumerate(np.array_split(np.arange(len(X)), 3)):
+        save_shard(out_dir, X[rows].astype(np.float32), y[rows], shard=(i, 3))
+    assert main(["ideal", str(out_dir), "--method", "abm", "--psi", "1e-6", "--degree", "2",
+                 "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [c["label"] for c in out["classes"]] == [0, 1]
+    x0, x1 = sympy.symbols("x0 x1")
+    for cls in out["classes"]:
+        # The oracle: the same fit on the class's rows of the unsharded (float32) data.
+        ref = fit_vanishing_ideal(X[y == cls["label"]].astype(np.float32).astype(np.float64),
+                                  method="abm", psi=1e-6, max_degree=2)
+        got = [sympy.sympify(g["expression"]) for g in cls["generators"]]
+        assert len(got) == len(ref.to_sympy())
+        pts = X[y == cls["label"]][:5]
+        for g_expr, r_expr in zip(got, ref.to_sympy(), strict=True):
+            f = sympy.lambdify((x0, x1), g_expr - r_expr, "numpy")
+            np.testing.assert_allclose(f(*pts.T), 0.0, atol=1e-9)
+
+
+def test_label_column_with_shards_is_an_error(tmp_path, capsys):
+    from neural import save_shard
+
+    save_shard(tmp_path, np.zeros((4, 2), np.float32), None, shard=(0, 1))
+    assert main(["ideal", str(tmp_path), "--label-column", "0"]) == 1
+    assert "carry their labels themselves. Drop --label-column" in capsys.readouterr().err

@@ -28,7 +28,7 @@ bench: install-test
 	$(PYTHON) benchmarks/run_all.py
 
 lint:
-	$(PYTHON) -m ruff check algebra neural bridge tests benchmarks
+	$(PYTHON) -m ruff check vinet.py algebra neural bridge tests benchmarks docs
 
 clean:
 	rm -rf build dist *.egg-info docs/_build .pytest_cache

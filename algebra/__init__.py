@@ -39,7 +39,7 @@ from algebra._polyset import PolynomialSet
 from algebra._prune import discriminative_scores, prune_generators
 from algebra._transformer import VanishingIdealTransformer
 from algebra._vca import fit_vca
-from algebra._version import __version__
+from vinet import VinetError, __version__
 
 __all__ = [
     "PERMUTATIONS",
@@ -49,6 +49,7 @@ __all__ = [
     "PolynomialSet",
     "TermOrder",
     "VanishingIdealTransformer",
+    "VinetError",
     "__version__",
     "all_monomials",
     "border",

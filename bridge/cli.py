@@ -11,7 +11,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from algebra import __version__
+from vinet import __version__
 
 #: Sub-command name -> module in :mod:`bridge.commands` and its one-line help.
 COMMANDS: dict[str, tuple[str, str]] = {

@@ -12,6 +12,7 @@ from neural._models import MODELS, build_model, digits_resnet, resnet18, resnet3
 from neural._preprocess import PCA, MinMaxScale, Standardize, TanhScale, make_preprocessing
 from neural._train import accuracy, cache_dir, pretrained_digits_model, train_classifier
 from neural._truncate import NodeInfo, list_nodes, truncate
+from vinet import VinetError
 
 __all__ = [
     "MODELS",
@@ -23,6 +24,7 @@ __all__ = [
     "Standardize",
     "TanhScale",
     "Throughput",
+    "VinetError",
     "accuracy",
     "build_model",
     "cache_dir",

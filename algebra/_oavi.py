@@ -3,7 +3,7 @@
 Each border term ``u`` solves ``min (1/m)‖A y + b‖²`` s.t. ``‖y‖₁ ≤ τ − 1`` (the
 generator ``u + Σ yᵢ oᵢ`` has leading coefficient 1 and ``‖coef‖₁ ≤ τ``) with a convex
 oracle of :mod:`algebra._oracles`, optionally with inverse-Hessian boosting (Wirth,
-Kera & Pokutta, ICLR 2023); the loop itself is :func:`algebra._approx.border_loop`.
+Kera & Pokutta, ICLR 2023); the loop itself is :func:`algebra._border_loop.border_loop`.
 """
 
 from __future__ import annotations
@@ -12,14 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from algebra._approx import (
-    border_loop,
-    check_choice,
-    check_loop_parameters,
-    check_psi,
-    default_tau,
-    prepare_data,
-)
+from algebra._border_loop import border_loop, check_loop_parameters, default_tau
 from algebra._errors import AlgebraError
 from algebra._oracles import (
     IHB_MODES,
@@ -30,7 +23,7 @@ from algebra._oracles import (
     solve_with_ihb,
 )
 from algebra._polyset import PolynomialSet
-from algebra._validation import check_positive_int
+from algebra._validation import check_choice, check_positive_int, check_psi, prepare_data
 
 __all__ = ["check_tau", "fit_oavi"]
 

@@ -9,14 +9,8 @@ from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
-from algebra._approx import (
-    BORDERS,
-    METHODS,
-    check_choice,
-    check_psi,
-    check_random_state,
-    fit_vanishing_ideal,
-)
+from algebra._border_loop import BORDERS
+from algebra._dispatch import METHODS, fit_vanishing_ideal
 from algebra._errors import AlgebraError
 from algebra._kernels import eval_abs, eval_abs_parallel
 from algebra._monomials import PARALLEL_MIN_ROWS
@@ -24,7 +18,7 @@ from algebra._oavi import check_tau
 from algebra._oracles import IHB_MODES, ORACLES
 from algebra._polyset import PolynomialSet
 from algebra._prune import check_keep, prune_generators
-from algebra._validation import check_points
+from algebra._validation import check_choice, check_points, check_psi, check_random_state
 
 __all__ = ["VanishingIdealTransformer"]
 

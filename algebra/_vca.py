@@ -23,12 +23,11 @@ from typing import Any
 import numpy as np
 from scipy.linalg import qr
 
-from algebra._approx import check_psi, prepare_data
 from algebra._errors import AlgebraError
-from algebra._monomials import _row_index, all_monomials
+from algebra._monomials import all_monomials, row_index
 from algebra._orders import get_term_order
 from algebra._polyset import PolynomialSet
-from algebra._validation import check_positive_int
+from algebra._validation import check_positive_int, check_psi, prepare_data
 
 __all__ = ["fit_vca"]
 
@@ -54,7 +53,7 @@ def _shift_indices(basis_lo: np.ndarray, basis_hi: np.ndarray) -> np.ndarray:
     """``out[v, i]`` = index in ``basis_hi`` of ``basis_lo[i] · x_v``."""
     n = basis_lo.shape[1]
     eye = np.eye(n, dtype=np.int64)
-    return np.stack([_row_index(basis_hi, basis_lo + eye[v]) for v in range(n)])
+    return np.stack([row_index(basis_hi, basis_lo + eye[v]) for v in range(n)])
 
 
 def _independent_columns(C: np.ndarray) -> np.ndarray:
@@ -136,7 +135,7 @@ def fit_vca(
     F_coef = np.zeros((basis.shape[0], 1))
     F_coef[0, 0] = 1.0
     # Degree-1 candidates: the variables.
-    lin = _row_index(basis, np.eye(n, dtype=np.int64))
+    lin = row_index(basis, np.eye(n, dtype=np.int64))
     C_val = X.copy()
     C_coef = np.zeros((basis.shape[0], n))
     C_coef[lin, np.arange(n)] = 1.0

@@ -31,16 +31,16 @@ from torch import nn
 from tqdm.auto import tqdm
 
 import neural
-from algebra import PolynomialSet, fit_vanishing_ideal, prune_generators
+from algebra import PolynomialSet, fit_vanishing_ideal, prune_generators, random_order_ideal
 from bridge._errors import BridgeError
 from bridge._layer import PolynomialLayer
 from bridge._vinet import Pool, VINet
 
 __all__ = ["build_vinet", "linear_probe", "random_monomial_baseline"]
 
-_METHODS = ("oavi", "abm")
-_POOLINGS = ("avg", "max", "flatten")
-_SCALINGS = ("minmax", "tanh", "standard", None)
+#: The generator algorithms of VI-Net: the border-loop methods, whose generators have a
+#: leading term and bounded coefficients (VCA's expansion can have very large ones).
+VINET_METHODS: tuple[str, ...] = ("oavi", "abm")
 
 
 @dataclass
@@ -125,10 +125,14 @@ def _prepare(
     freeze_backbone: bool = True,
 ) -> _Cut:
     """Steps 1-2: cut, extract latents once, fit the preprocessing."""
-    if pooling not in _POOLINGS:
-        raise BridgeError(f"pooling={pooling!r} is not one of {_POOLINGS}; pass one of them.")
-    if scaling not in _SCALINGS:
-        raise BridgeError(f"scaling={scaling!r} is not one of {_SCALINGS}; pass one of them.")
+    if pooling not in neural.POOLINGS:
+        raise BridgeError(
+            f"pooling={pooling!r} is not one of {neural.POOLINGS}; pass one of them."
+        )
+    if scaling not in neural.SCALINGS:
+        raise BridgeError(
+            f"scaling={scaling!r} is not one of {neural.SCALINGS}; pass one of them."
+        )
     if n_components is not None and (
         isinstance(n_components, bool) or not isinstance(n_components, int) or n_components < 1
     ):
@@ -356,8 +360,8 @@ def build_vinet(
         width, a class absent from ``train_data``, bad training settings, or when no
         class has a generator (raise ``psi`` or ``max_degree``).
     """
-    if method not in _METHODS:
-        raise BridgeError(f"method={method!r} is not one of {_METHODS}; pass one of them.")
+    if method not in VINET_METHODS:
+        raise BridgeError(f"method={method!r} is not one of {VINET_METHODS}; pass one of them.")
     _check_training(epochs, lr, batch_size)
     cut = _prepare(model, node, train_data, pooling=pooling, n_components=n_components,
                    scaling=scaling, arch=arch, arch_kwargs=arch_kwargs, progress=progress,
@@ -455,50 +459,6 @@ weight_decay, arch, arch_kwargs, progress, random_state
     return net.eval()
 
 
-def random_order_ideal(degree_counts: list[int], n_vars: int,
-                       rng: np.random.Generator) -> np.ndarray:
-    """A random order ideal with ``degree_counts[d]`` monomials of degree ``d``.
-
-    Built level by level: the monomials of degree ``d`` are drawn without replacement
-    from the products ``m · x_v`` of the degree ``d - 1`` ones whose every divisor is
-    present (so the result stays closed under division). A level with fewer such
-    candidates than asked gets all of them.
-
-    Parameters
-    ----------
-    degree_counts : list of int
-        ``degree_counts[0]`` must be 1 (the constant).
-    n_vars : int
-    rng : numpy Generator
-
-    Returns
-    -------
-    ndarray of int64, shape (t, n_vars)
-    """
-    levels = [np.zeros((1, n_vars), dtype=np.int64)]
-    present = {tuple(levels[0][0])}
-    for count in degree_counts[1:]:
-        cands = {}
-        for m in levels[-1]:
-            for v in range(n_vars):
-                u = m.copy()
-                u[v] += 1
-                key = tuple(u)
-                if key in cands or key in present:
-                    continue
-                divisors = (tuple(u - np.eye(n_vars, dtype=np.int64)[w]) for w in np.flatnonzero(u))
-                if all(d in present for d in divisors):
-                    cands[key] = u
-        pool = np.array(list(cands.values()), dtype=np.int64).reshape(-1, n_vars)
-        take = min(count, pool.shape[0])
-        if take == 0:
-            break
-        chosen = pool[rng.choice(pool.shape[0], size=take, replace=False)]
-        present.update(tuple(r) for r in chosen)
-        levels.append(chosen)
-    return np.concatenate(levels)
-
-
 def random_monomial_baseline(
     reference: VINet,
     train_data: Any,
@@ -547,7 +507,7 @@ def random_monomial_baseline(
     ref = reference.poly
     degrees = ref.terms.sum(dim=1).numpy()
     counts = np.bincount(degrees).tolist()
-    terms = random_order_ideal(counts, ref.in_features, rng)
+    terms = random_order_ideal(counts, ref.in_features, random_state=rng)
     # Same number of nonzero coefficients per output as the reference, drawn among the
     # non-constant monomials (plus the constant, as every generator has one).
     nnz = ref.mask.sum(dim=0).numpy()

@@ -31,14 +31,6 @@ __all__ = ["FORMAT_VERSION", "VINet", "evaluate_model"]
 FORMAT_VERSION = 1
 _FORMAT_NAME = "vinet.VINet"
 
-#: Preprocessing scalers by the name :func:`neural.make_preprocessing` takes.
-_SCALERS: dict[str, type[nn.Module]] = {
-    "minmax": neural.MinMaxScale,
-    "tanh": neural.TanhScale,
-    "standard": neural.Standardize,
-}
-
-
 class Pool(nn.Module):
     """:func:`neural.pool` as a module: ``(N, C, H, W)`` activations to ``(N, D)`` vectors.
 
@@ -297,7 +289,7 @@ class VINet(nn.Module):
             steps["pca"] = neural.PCA(config.get("n_components"))
         scaling = config.get("scaling")
         if scaling is not None:
-            steps["scale"] = _SCALERS[scaling]()
+            steps["scale"] = neural.SCALERS[scaling]()
         poly = None
         if "poly.terms" in state:
             poly = PolynomialLayer(

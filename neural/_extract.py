@@ -33,7 +33,8 @@ from neural._util import (
     to_model_input,
 )
 
-POOLINGS = ("avg", "max", "flatten")
+#: The pooling modes of :func:`pool` and :func:`extract_latents`.
+POOLINGS: tuple[str, ...] = ("avg", "max", "flatten")
 _SHARD_RE = re.compile(r"^shard-(\d+)-of-(\d+)\.(npy|npz)$")
 
 

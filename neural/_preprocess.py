@@ -458,7 +458,13 @@ class TanhScale(Standardize):
         return f"alpha={self.alpha}"
 
 
-SCALINGS = {"minmax": MinMaxScale, "tanh": TanhScale, "standard": Standardize}
+#: The scaling modules by the name :func:`make_preprocessing` takes.
+SCALERS: dict[str, type[_Fitted]] = {
+    "minmax": MinMaxScale, "tanh": TanhScale, "standard": Standardize,
+}
+#: Every value of ``make_preprocessing(scaling=...)``: a name of :data:`SCALERS`, or
+#: ``None`` for no scaling.
+SCALINGS: tuple[str | None, ...] = (*SCALERS, None)
 
 
 def make_preprocessing(
@@ -488,10 +494,8 @@ def make_preprocessing(
     nn.Sequential
         Fitted steps named ``pca`` and ``scale``; maps ``(N, D)`` to ``(N, k)``.
     """
-    if scaling is not None and scaling not in SCALINGS:
-        raise NeuralError(
-            f"scaling={scaling!r} is not one of {(*SCALINGS, None)}; pass one of them."
-        )
+    if scaling not in SCALINGS:
+        raise NeuralError(f"scaling={scaling!r} is not one of {SCALINGS}; pass one of them.")
     x = _as_latents(latents)
     steps: OrderedDict[str, nn.Module] = OrderedDict()
     if n_components is not None:
@@ -499,7 +503,7 @@ def make_preprocessing(
         with torch.no_grad():
             x = steps["pca"](x)
     if scaling is not None:
-        steps["scale"] = SCALINGS[scaling](dtype=torch.float64).fit(x)
+        steps["scale"] = SCALERS[scaling](dtype=torch.float64).fit(x)
     # Fitted in float64 throughout (so the scaler sees the PCA output without float32
     # rounding), then cast to the requested buffer dtype.
     return nn.Sequential(steps).to(dtype or torch.get_default_dtype())

@@ -16,7 +16,8 @@ from torch import nn
 from tqdm.auto import tqdm
 
 import neural
-from bridge._build import build_vinet, linear_probe, random_monomial_baseline
+from bridge._baselines import linear_probe, random_monomial_baseline
+from bridge._build import build_vinet
 from bridge._vinet import evaluate_model
 
 __all__ = ["acceptance", "compare_cuts", "conv_layers", "format_table", "interleaved_throughput",

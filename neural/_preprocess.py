@@ -5,8 +5,11 @@ scales them to ``[-1, 1]`` before fitting vanishing ideals: the generators' mono
 stay bounded there, so OAVI's tolerance ψ means the same thing for every feature.
 Each step here is an ``nn.Module`` whose fitted statistics are buffers, so the fitted
 preprocessing is part of the network: it moves with ``.to(device)``, is saved in
-``state_dict`` and runs inside ``nn.Sequential``. The fits follow scikit-learn's
-definitions (``PCA``, ``StandardScaler``, ``MinMaxScaler``) and are tested against them.
+``state_dict`` and runs inside ``nn.Sequential``.  The fits *are* scikit-learn's
+(:class:`~sklearn.decomposition.PCA`, :class:`~sklearn.preprocessing.StandardScaler`,
+:class:`~sklearn.preprocessing.MinMaxScaler`, in float64): each ``fit`` runs the
+estimator and copies its fitted arrays into the buffers; only the forward maps (an
+affine map, and ``tanh``) are written here, in torch.
 """
 
 from __future__ import annotations
@@ -16,13 +19,18 @@ from typing import Any
 
 import numpy as np
 import torch
+from sklearn.decomposition import PCA as SkPCA
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from torch import nn
 
 from neural._errors import NeuralError
 
 
-def _as_latents(latents: Any, name: str = "latents") -> torch.Tensor:
-    """Validate ``latents`` as a finite ``(N, D)`` array and return it in float64."""
+def _as_latents(latents: Any, name: str = "latents") -> np.ndarray:
+    """Validate ``latents`` as a finite ``(N, D)`` array; return it as float64 numpy.
+
+    scikit-learn does the fits, on the CPU, in float64.
+    """
     try:
         x = torch.as_tensor(
             np.asarray(latents) if not isinstance(latents, torch.Tensor) else latents
@@ -36,19 +44,12 @@ def _as_latents(latents: Any, name: str = "latents") -> torch.Tensor:
             f"{name} must have shape (N, D) with N, D >= 1, got {tuple(x.shape)}; pool the "
             "activations first (neural.pool / extract_latents)."
         )
-    x = x.detach().to(torch.float64)
+    x = x.detach().cpu().to(torch.float64)
     if not torch.isfinite(x).all():
         raise NeuralError(
             f"{name} contain NaN or infinite values; remove or impute them before fitting."
         )
-    return x
-
-
-def _nonzero(scale: torch.Tensor) -> torch.Tensor:
-    """Replace (near-)zero scales by 1, as scikit-learn's ``_handle_zeros_in_scale`` does:
-    a constant feature is centred but not blown up."""
-    eps = torch.finfo(scale.dtype).eps
-    return torch.where(scale < 10 * eps, torch.ones_like(scale), scale)
+    return x.numpy()
 
 
 class _Fitted(nn.Module):
@@ -72,10 +73,13 @@ class _Fitted(nn.Module):
         """Width ``D`` of the latents the module was fitted on."""
         return int(getattr(self, self._buffer_names[0]).shape[-1])
 
-    def _store(self, **values: torch.Tensor) -> None:
+    def _store(self, **values: np.ndarray) -> None:
+        """Copy fitted arrays (scikit-learn's attributes) into the buffers of those names,
+        in the buffers' device and dtype."""
         ref = getattr(self, self._buffer_names[0])
         for name, value in values.items():
-            setattr(self, name, value.to(device=ref.device, dtype=ref.dtype).contiguous())
+            tensor = torch.as_tensor(np.ascontiguousarray(value))
+            setattr(self, name, tensor.to(device=ref.device, dtype=ref.dtype).contiguous())
 
     def _load_from_state_dict(
         self, state_dict, prefix, local_metadata, strict, missing, unexpected, errors
@@ -129,13 +133,16 @@ class PCA(_Fitted):
         whose explained variance ratio reaches it (full SVD only); ``None`` for all
         ``min(N, D)``.
     svd_solver : {"auto", "full", "randomized"}, default="auto"
-        ``"full"``: :func:`torch.linalg.svd`. ``"randomized"``: :func:`torch.svd_lowrank`
-        (Halko, Martinsson, Tropp 2011), for large latents. ``"auto"`` picks randomized
-        when ``max(N, D) > 500`` and ``k < 0.8 min(N, D)``, scikit-learn's rule.
+        The solver of :class:`sklearn.decomposition.PCA`, which does the fit:
+        ``"full"`` is LAPACK's SVD, ``"randomized"`` the randomized SVD (Halko,
+        Martinsson & Tropp 2011) for large latents, ``"auto"`` scikit-learn's choice
+        by the shape of the data.
     n_oversamples, n_iter : int, default=10, 4
-        Randomized SVD: extra random directions and power iterations.
+        Randomized SVD: extra random directions and power iterations (scikit-learn's
+        ``n_oversamples`` and ``iterated_power``).
     random_state : int, default=0
-        Seeds the randomized SVD (the global RNG is left alone).
+        Seeds the randomized SVD (scikit-learn's numpy generator; torch's global RNG is
+        not used).
     device, dtype : optional
         Of the buffers (default float32); the fit itself runs in float64.
 
@@ -143,10 +150,11 @@ class PCA(_Fitted):
     ----------
     mean_ : Tensor of shape (D,)
     components_ : Tensor of shape (k, D)
-        Principal axes, rows orthonormal; signs fixed as scikit-learn's ``svd_flip``
-        (``u_based_decision=False``): the largest-magnitude entry of each row is positive.
+        Principal axes, rows orthonormal, with scikit-learn's sign convention
+        (``svd_flip(u_based_decision=False)``: the largest-magnitude entry of each row
+        is positive), for every solver.
     explained_variance_ : Tensor of shape (k,)
-        Variance along each axis (with ``N - 1`` in the denominator, as scikit-learn).
+        Variance along each axis (with ``N - 1`` in the denominator).
     explained_variance_ratio_ : Tensor of shape (k,)
 
     Notes
@@ -193,63 +201,35 @@ class PCA(_Fitted):
         )
 
     def fit(self, latents: Any) -> PCA:
-        """Fit the principal axes of ``latents``.
+        """Fit the principal axes of ``latents`` with :class:`sklearn.decomposition.PCA`.
 
         Parameters
         ----------
         latents : array or Tensor of shape (N, D)
+            Finite latent features, one sample per row (fitted in float64).
 
         Returns
         -------
         PCA
-            ``self``.
+            ``self``, with scikit-learn's fitted arrays copied into its buffers.
         """
         x = _as_latents(latents)
         n, d = x.shape
         k = self._n_components(n, d)
-        mean = x.mean(0)
-        xc = x - mean
-        solver = self.svd_solver
-        if solver == "auto":
-            solver = (
-                "randomized"
-                if max(n, d) > 500 and isinstance(k, int) and k < 0.8 * min(n, d)
-                else "full"
-            )
-        if solver == "randomized" and not isinstance(k, int):
+        if self.svd_solver == "randomized" and not isinstance(k, int):
             raise NeuralError(
                 f"n_components={k!r} as a variance fraction needs svd_solver='full'; pass an int "
                 "or svd_solver='full'."
             )
-        if solver == "full":
-            _, s, vh = torch.linalg.svd(xc, full_matrices=False)
-        else:
-            q = min(k + self.n_oversamples, n, d)
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(self.random_state)
-                _, s, v = torch.svd_lowrank(xc, q=q, niter=self.n_iter)
-            vh = v.T
-        # sklearn's svd_flip(u_based_decision=False): the largest |entry| of each row is positive.
-        signs = torch.sign(vh.gather(1, vh.abs().argmax(1, keepdim=True)))
-        vh = vh * torch.where(signs == 0, torch.ones_like(signs), signs)
-        var = s**2 / max(n - 1, 1)
-        total = xc.pow(2).sum(0).sum() / max(n - 1, 1)
-        ratio = var / total if total > 0 else torch.zeros_like(var)
-        if isinstance(k, float):
-            k = (
-                int(
-                    torch.searchsorted(
-                        torch.cumsum(ratio, 0), torch.tensor(k, dtype=ratio.dtype)
-                    ).item()
-                )
-                + 1
-            )
-            k = min(k, len(ratio))
+        pca = SkPCA(
+            k, svd_solver=self.svd_solver, n_oversamples=self.n_oversamples,
+            iterated_power=self.n_iter, random_state=self.random_state,
+        ).fit(x)
         self._store(
-            mean_=mean,
-            components_=vh[:k],
-            explained_variance_=var[:k],
-            explained_variance_ratio_=ratio[:k],
+            mean_=pca.mean_,
+            components_=pca.components_,
+            explained_variance_=pca.explained_variance_,
+            explained_variance_ratio_=pca.explained_variance_ratio_,
         )
         return self
 
@@ -294,7 +274,8 @@ class Standardize(_Fitted):
     _buffer_names = ("mean_", "scale_")
 
     def fit(self, latents: Any) -> Standardize:
-        """Fit the per-feature mean and standard deviation of ``latents``.
+        """Fit the per-feature mean and standard deviation of ``latents`` with
+        :class:`sklearn.preprocessing.StandardScaler`.
 
         Parameters
         ----------
@@ -304,10 +285,10 @@ class Standardize(_Fitted):
         Returns
         -------
         Standardize
-            ``self``, with its buffers set.
+            ``self``, with scikit-learn's ``mean_`` and ``scale_`` in its buffers.
         """
-        x = _as_latents(latents)
-        self._store(mean_=x.mean(0), scale_=_nonzero(x.std(0, correction=0)))
+        scaler = StandardScaler().fit(_as_latents(latents))
+        self._store(mean_=scaler.mean_, scale_=scaler.scale_)
         return self
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -333,6 +314,7 @@ class MinMaxScale(_Fitted):
     Parameters
     ----------
     feature_range : tuple (low, high), default=(-1.0, 1.0)
+        The interval the fitted minimum and maximum of each feature map to.
     clip : bool, default=False
         Clip the output to ``feature_range`` (for inputs outside the fitted range).
     device, dtype : optional
@@ -371,7 +353,8 @@ class MinMaxScale(_Fitted):
         self.clip = clip
 
     def fit(self, latents: Any) -> MinMaxScale:
-        """Fit the per-feature minimum and maximum of ``latents``.
+        """Fit the per-feature minimum and maximum of ``latents`` with
+        :class:`sklearn.preprocessing.MinMaxScaler`.
 
         Parameters
         ----------
@@ -381,13 +364,11 @@ class MinMaxScale(_Fitted):
         Returns
         -------
         MinMaxScale
-            ``self``, with its buffers set.
+            ``self``, with scikit-learn's fitted arrays in its buffers.
         """
-        x = _as_latents(latents)
-        low, high = self.feature_range
-        dmin, dmax = x.min(0).values, x.max(0).values
-        scale = (high - low) / _nonzero(dmax - dmin)
-        self._store(scale_=scale, min_=low - dmin * scale, data_min_=dmin, data_max_=dmax)
+        scaler = MinMaxScaler(feature_range=self.feature_range).fit(_as_latents(latents))
+        self._store(scale_=scaler.scale_, min_=scaler.min_, data_min_=scaler.data_min_,
+                    data_max_=scaler.data_max_)
         return self
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -480,12 +461,14 @@ def make_preprocessing(
     Parameters
     ----------
     latents : array or Tensor of shape (N, D)
+        Finite latent features, one sample per row.
     n_components : int, float or None, default=None
         PCA components (see :class:`PCA`); ``None`` skips the PCA.
     scaling : {"minmax", "tanh", "standard"} or None, default="minmax"
         The scaling after the PCA: :class:`MinMaxScale` onto ``[-1, 1]``,
         :class:`TanhScale` or :class:`Standardize`; ``None`` for none.
     svd_solver : {"auto", "full", "randomized"}, default="auto"
+        The PCA's solver (see :class:`PCA`).
     dtype : torch.dtype, optional
         Of the buffers (default float32).
 
@@ -501,7 +484,7 @@ def make_preprocessing(
     if n_components is not None:
         steps["pca"] = PCA(n_components, svd_solver=svd_solver, dtype=torch.float64).fit(x)
         with torch.no_grad():
-            x = steps["pca"](x)
+            x = steps["pca"](torch.from_numpy(x)).numpy()
     if scaling is not None:
         steps["scale"] = SCALERS[scaling](dtype=torch.float64).fit(x)
     # Fitted in float64 throughout (so the scaler sees the PCA output without float32

@@ -125,11 +125,11 @@ def fit_abm(
     [[2, 0]]
     """
     psi = check_psi(psi)
-    term_order, border, max_degree, max_terms = check_loop_parameters(
+    order, border, max_degree, max_terms = check_loop_parameters(
         order, border, max_degree, max_terms
     )
     X = prepare_data(X, max_samples, random_state)
     return border_loop(
-        X, _EigenDecision(psi), order=term_order, border=border, max_degree=max_degree,
+        X, _EigenDecision(psi), order=order, border=border, max_degree=max_degree,
         max_terms=max_terms, chunk_size=chunk_size,
     )

@@ -293,14 +293,14 @@ def check_loop_parameters(
     order: Any, border: Any, max_degree: Any, max_terms: Any
 ) -> tuple[TermOrder, str, int | None, int]:
     """Validate the parameters every loop-based method shares."""
-    term_order = get_term_order(order)
-    if not term_order.is_degree_compatible:
+    order = get_term_order(order)
+    if not order.is_degree_compatible:
         raise AlgebraError(
-            f"Parameter order={term_order.name!r} is not degree-compatible; the "
+            f"Parameter order={order.name!r} is not degree-compatible; the "
             f"degree-by-degree loop needs 'deglex' or 'degrevlex'."
         )
     check_choice("border", border, BORDERS)
     if max_degree is not None:
         max_degree = check_positive_int(max_degree, "max_degree")
     max_terms = check_positive_int(max_terms, "max_terms")
-    return term_order, border, max_degree, max_terms
+    return order, border, max_degree, max_terms

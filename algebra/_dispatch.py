@@ -29,7 +29,8 @@ def fit_vanishing_ideal(X: Any, method: str = "oavi", **kwargs: Any) -> Polynomi
     Parameters
     ----------
     X : array_like of shape (m, n)
-        The data, ideally scaled to ``[−1, 1]`` (the setting of the OAVI theory).
+        The data, ideally scaled to ``[−1, 1]`` (every monomial then stays in
+        ``[−1, 1]``; see :func:`~algebra.fit_oavi` for what the default ``tau`` proves).
     method : {"oavi", "abm", "vca"}, default="oavi"
         :func:`~algebra.fit_oavi`, :func:`~algebra.fit_abm` or :func:`~algebra.fit_vca`.
     **kwargs

@@ -114,7 +114,10 @@ def fit_oavi(
     Parameters
     ----------
     X : array_like of shape (m, n)
-        The data; the theory (and the default ``tau``) assume ``[−1, 1]^n``.
+        The data, ideally scaled to ``[−1, 1]^n`` (VI-Net's setting: every monomial
+        stays in ``[−1, 1]``).  The default ``tau`` guarantees termination on
+        ``[0, 1]^n`` only (:func:`~algebra.default_tau`); ``max_degree`` caps the loop
+        elsewhere.
     psi : float, default=0.005
         Vanishing tolerance: every generator ``g`` has mean of ``g(x)²`` over the
         (fitting) samples at most ``psi``.
@@ -167,7 +170,7 @@ def fit_oavi(
     [[2, 0]]
     """
     psi = check_psi(psi)
-    term_order, border, max_degree, max_terms = check_loop_parameters(
+    order, border, max_degree, max_terms = check_loop_parameters(
         order, border, max_degree, max_terms
     )
     check_choice("oracle", oracle, ORACLES)
@@ -179,6 +182,6 @@ def fit_oavi(
     X = prepare_data(X, max_samples, random_state)
     decision = _OracleDecision(psi, float(tau) - 1.0, oracle, ihb, eps, max_iter)
     return border_loop(
-        X, decision, order=term_order, border=border, max_degree=max_degree,
+        X, decision, order=order, border=border, max_degree=max_degree,
         max_terms=max_terms, chunk_size=chunk_size,
     )

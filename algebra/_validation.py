@@ -248,6 +248,8 @@ def prepare_data(
         Fit on at most this many rows drawn without replacement; ``None`` uses all.
     random_state : None, int, numpy Generator or RandomState
         Seed of the subsample (:func:`check_random_state`).
+    name : str, default "X"
+        The parameter name used in error messages.
 
     Returns
     -------

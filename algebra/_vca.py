@@ -120,7 +120,7 @@ def fit_vca(
     (1, [2])
     """
     psi = check_psi(psi)
-    term_order = get_term_order(order)
+    order = get_term_order(order)
     if max_degree is not None:
         max_degree = check_positive_int(max_degree, "max_degree")
     max_terms = check_positive_int(max_terms, "max_terms")
@@ -203,12 +203,12 @@ def fit_vca(
         # positive, so the result does not depend on the SVD's sign choices.
         last = coef.shape[0] - 1 - np.argmax(coef[::-1] != 0, axis=0)
         coef *= np.sign(coef[last, np.arange(p)])
-    ps = PolynomialSet(basis, coef, order=term_order)
+    ps = PolynomialSet(basis, coef, order=order)
     # The expansion is what users evaluate: record its mean square, and keep the
     # generators that still pass the psi test after expansion.
     true_mse = np.mean(ps.evaluate(X) ** 2, axis=0) if p else np.zeros(0)
     ok = np.flatnonzero(true_mse <= psi)
     ps = ps.select(ok)
     return PolynomialSet(
-        ps.terms, ps.coef, order=term_order, leading=ps.leading, mse=true_mse[ok]
+        ps.terms, ps.coef, order=order, leading=ps.leading, mse=true_mse[ok]
     )

@@ -231,7 +231,7 @@ def build_vinet(
     pooling : {"avg", "max", "flatten"}, default="avg"
         How activations ``(N, C, H, W)`` become latent vectors.
     scaling : {"minmax", "tanh", "standard"} or None, default="minmax"
-        Scaling after the PCA (``"minmax"``: onto ``[-1, 1]``, OAVI's setting).
+        Scaling after the PCA (``"minmax"``: onto ``[-1, 1]``, VI-Net's setting).
     method : {"oavi", "abm"}, default="oavi"
         Generator algorithm (:func:`algebra.fit_oavi`, :func:`algebra.fit_abm`).
     psi : float, default=0.01
@@ -251,7 +251,10 @@ def build_vinet(
     lr : float, default=1e-2
         Adam learning rate of the fine-tuning.
     batch_size : int, default=128
+        Mini-batch size of the fine-tuning.
     weight_decay : float, default=0.0
+        Adam's L2 weight decay during fine-tuning (the head's L-BFGS fit has its own
+        fixed penalty).
     freeze_backbone : bool, default=True
         Keep the backbone fixed: fine-tuning then runs on the cached latents, which is
         what makes it fast. ``False`` fine-tunes the backbone too (on the images, its

@@ -118,11 +118,31 @@ class VINet(nn.Module):
         return isinstance(self.poly, PolynomialLayer)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        """The preprocessed latents ``z``, shape ``(N, k)``, of images ``x``."""
+        """The preprocessed latents ``z`` of images: what the polynomial layer sees.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (N, *input_shape)
+            Images, as the full network takes them.
+
+        Returns
+        -------
+        torch.Tensor of shape (N, k)
+        """
         return self.preprocess(self.pool(self.backbone(x)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits ``(N, n_classes)`` of images ``x`` of shape ``(N, *input_shape)``."""
+        """The logits of images.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (N, *input_shape)
+            Images, as the full network takes them.
+
+        Returns
+        -------
+        torch.Tensor of shape (N, n_classes)
+        """
         return self.head(self.poly(self.features(x)))
 
     # -- reporting ----------------------------------------------------------------------
@@ -168,7 +188,22 @@ class VINet(nn.Module):
 
     def evaluate(self, data: Any, *, batch_size: int = 256,
                  throughput_repeats: int = 10) -> dict[str, Any]:
-        """Accuracy, parameter split and throughput; see :func:`evaluate_model`."""
+        """Accuracy, parameter split and throughput; see :func:`evaluate_model`.
+
+        Parameters
+        ----------
+        data : tuple (X, y)
+            Test images ``(N, *input_shape)`` and labels ``(N,)``.
+        batch_size : int, default=256
+            Batch of the accuracy pass and of the throughput measurement.
+        throughput_repeats : int, default=10
+            Timed forward passes; ``0`` skips the throughput.
+
+        Returns
+        -------
+        dict
+            As :func:`evaluate_model` returns it.
+        """
         return evaluate_model(self, data, batch_size=batch_size,
                               throughput_repeats=throughput_repeats)
 
@@ -213,6 +248,7 @@ class VINet(nn.Module):
         Parameters
         ----------
         path : path
+            A file written by :meth:`save` (or ``vinet fit --out``).
 
         Returns
         -------

@@ -320,7 +320,9 @@ def save_shard(
     directory : path
         Created if missing; every shard of one extraction goes into the same one.
     latents : ndarray of shape (N_i, D)
+        The shard's latent features, as returned by :func:`extract_latents`.
     labels : ndarray of shape (N_i,), optional
+        Their labels; written beside them (an ``.npz``) when given.
     shard : tuple (i, n)
         Which shard this is, as passed to :func:`extract_latents`.
 

@@ -52,11 +52,11 @@ def test_fine_tuning_moves_coefficients_inside_the_fixed_mask(tiny_vinet, tiny_m
     before = build_vinet(tiny_model, TINY_NODE, tiny_data[0], **{**TINY_SETTINGS, "epochs": 0})
     assert torch.equal(before.poly.terms, tiny_vinet.poly.terms)
     # The mask is the support of the fitted generators, and fine-tuning keeps it ...
-    assert torch.equal(before.poly.weight != 0, before.poly.mask)
+    assert torch.equal(before.poly.masked_coef != 0, before.poly.mask)
     assert torch.equal(tiny_vinet.poly.mask, before.poly.mask)
-    assert torch.all(tiny_vinet.poly.weight[~tiny_vinet.poly.mask] == 0)
+    assert torch.all(tiny_vinet.poly.masked_coef[~tiny_vinet.poly.mask] == 0)
     # ... while the coefficients inside it are trained.
-    moved = (tiny_vinet.poly.weight - before.poly.weight).abs()[tiny_vinet.poly.mask]
+    moved = (tiny_vinet.poly.masked_coef - before.poly.masked_coef).abs()[tiny_vinet.poly.mask]
     assert moved.max() > 1e-4
 
 

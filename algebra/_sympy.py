@@ -91,17 +91,8 @@ def to_sympy(
         The exponent vectors (of a :class:`~algebra.PolynomialSet`).
     coef : ndarray, shape (t, p)
         float64, or an object array of :class:`fractions.Fraction` (exact).
-    symbols : str or sequence of str or sympy.Symbol, optional
-        One name per variable; ``x0, ..., x{n-1}`` by default.
-    rational : bool, default False
-        Snap float coefficients to the nearest rational with denominator at most
-        ``max_denominator`` (exact coefficients are always rational).
-    as_poly : bool, default False
-        Return :class:`sympy.Poly` objects in ``symbols`` (domain ``QQ`` for rational
-        coefficients, ``RR`` for floats) instead of expressions.  A ``Poly`` does not
-        store a term order; list its terms with ``poly.terms(order=order.alias)``.
-    max_denominator : int, default 10**6
-        The largest denominator used by ``rational=True``.
+    symbols, rational, as_poly, max_denominator
+        As in :meth:`algebra.PolynomialSet.to_sympy`.
 
     Returns
     -------
@@ -181,10 +172,8 @@ def from_sympy(exprs: Any, gens: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]
 
     Parameters
     ----------
-    exprs : sympy.Expr, sympy.Poly or str, or a sequence of them
-        Polynomials in ``gens``; strings are parsed with :func:`sympy.sympify`.
-    gens : sequence of sympy.Symbol or str, or str
-        The variables, in column order (a string such as ``"x y"`` names them all).
+    exprs, gens
+        As in :meth:`algebra.PolynomialSet.from_sympy`.
 
     Returns
     -------

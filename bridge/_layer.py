@@ -516,10 +516,8 @@ class PolynomialLayer(nn.Module):
             Polynomials in ``gens`` (any sympy expression that expands to one).
         gens : sequence of sympy symbols, length n
             The variables, in the order of the layer's input columns.
-        absolute : bool, default=True
-            Output ``|C·μ(z)|`` (VI-Net's features); ``False`` the signed values.
-        device, dtype
-            Factory keyword arguments.
+        absolute, device, dtype
+            As in :meth:`from_polynomials`.
 
         Returns
         -------

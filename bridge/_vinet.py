@@ -136,8 +136,8 @@ class VINet(nn.Module):
 
         Parameters
         ----------
-        x : torch.Tensor of shape (N, *input_shape)
-            Images, as the full network takes them.
+        x : torch.Tensor
+            As in :meth:`features`.
 
         Returns
         -------

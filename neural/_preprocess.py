@@ -15,7 +15,7 @@ affine map, and ``tanh``) are written here, in torch.
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -24,6 +24,8 @@ from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from torch import nn
 
 from neural._errors import NeuralError
+
+_Module = TypeVar("_Module", bound="_Fitted")
 
 
 def _as_latents(latents: Any, name: str = "latents") -> np.ndarray:
@@ -53,7 +55,13 @@ def _as_latents(latents: Any, name: str = "latents") -> np.ndarray:
 
 
 class _Fitted(nn.Module):
-    """Base: buffers that are empty until ``fit`` and resize on ``load_state_dict``."""
+    """Base: a scikit-learn fit copied into buffers, and a torch forward map.
+
+    A subclass names its buffers after the fitted attributes of the estimator that
+    :meth:`_estimator` returns (``mean_``, ``components_``, ``scale_``, ...) and
+    implements the map in :meth:`_map`.  The buffers are empty until :meth:`fit` and
+    resize on ``load_state_dict``.
+    """
 
     _buffer_names: tuple[str, ...] = ()
 
@@ -73,13 +81,52 @@ class _Fitted(nn.Module):
         """Width ``D`` of the latents the module was fitted on."""
         return int(getattr(self, self._buffer_names[0]).shape[-1])
 
-    def _store(self, **values: np.ndarray) -> None:
-        """Copy fitted arrays (scikit-learn's attributes) into the buffers of those names,
-        in the buffers' device and dtype."""
+    def _estimator(self, n_samples: int, n_features: int) -> Any:
+        """The unfitted scikit-learn estimator, for data of this shape."""
+        raise NotImplementedError
+
+    def _map(self, x: torch.Tensor) -> torch.Tensor:
+        """The fitted map on a validated input in the buffers' dtype."""
+        raise NotImplementedError
+
+    def fit(self: _Module, latents: Any) -> _Module:
+        """Fit the module's scikit-learn estimator (see the class) on ``latents``.
+
+        The estimator runs in float64 on the CPU; its fitted arrays are copied into
+        the buffers of the same names, in the buffers' device and dtype.
+
+        Parameters
+        ----------
+        latents : array or Tensor of shape (N, D)
+            Finite latent features, one sample per row.
+
+        Returns
+        -------
+        self
+            The module, fitted.
+        """
+        x = _as_latents(latents)
+        fitted = self._estimator(*x.shape).fit(x)
         ref = getattr(self, self._buffer_names[0])
-        for name, value in values.items():
-            tensor = torch.as_tensor(np.ascontiguousarray(value))
-            setattr(self, name, tensor.to(device=ref.device, dtype=ref.dtype).contiguous())
+        for name in self._buffer_names:
+            value = torch.as_tensor(np.ascontiguousarray(getattr(fitted, name)))
+            setattr(self, name, value.to(device=ref.device, dtype=ref.dtype).contiguous())
+        return self
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Apply the fitted map (see the class) to ``x``.
+
+        Parameters
+        ----------
+        x : Tensor of shape (..., D)
+            Latents with the fitted width ``D``; cast to the buffers' dtype.
+
+        Returns
+        -------
+        Tensor of shape (..., k)
+            ``k = D`` for the scalings, the number of components for :class:`PCA`.
+        """
+        return self._map(self._check_input(x))
 
     def _load_from_state_dict(
         self, state_dict, prefix, local_metadata, strict, missing, unexpected, errors
@@ -125,6 +172,8 @@ class _Fitted(nn.Module):
 
 class PCA(_Fitted):
     """Principal component analysis as a module: ``z = (x - mean_) @ components_.T``.
+
+    Fitted by :class:`sklearn.decomposition.PCA`, whose fitted arrays become the buffers.
 
     Parameters
     ----------
@@ -200,52 +249,17 @@ class PCA(_Fitted):
             "(0, 1) or None; pass fewer components or more samples."
         )
 
-    def fit(self, latents: Any) -> PCA:
-        """Fit the principal axes of ``latents`` with :class:`sklearn.decomposition.PCA`.
-
-        Parameters
-        ----------
-        latents : array or Tensor of shape (N, D)
-            Finite latent features, one sample per row (fitted in float64).
-
-        Returns
-        -------
-        PCA
-            ``self``, with scikit-learn's fitted arrays copied into its buffers.
-        """
-        x = _as_latents(latents)
-        n, d = x.shape
-        k = self._n_components(n, d)
+    def _estimator(self, n_samples: int, n_features: int) -> SkPCA:
+        k = self._n_components(n_samples, n_features)
         if self.svd_solver == "randomized" and not isinstance(k, int):
             raise NeuralError(
                 f"n_components={k!r} as a variance fraction needs svd_solver='full'; pass an int "
                 "or svd_solver='full'."
             )
-        pca = SkPCA(
-            k, svd_solver=self.svd_solver, n_oversamples=self.n_oversamples,
-            iterated_power=self.n_iter, random_state=self.random_state,
-        ).fit(x)
-        self._store(
-            mean_=pca.mean_,
-            components_=pca.components_,
-            explained_variance_=pca.explained_variance_,
-            explained_variance_ratio_=pca.explained_variance_ratio_,
-        )
-        return self
+        return SkPCA(k, svd_solver=self.svd_solver, n_oversamples=self.n_oversamples,
+                     iterated_power=self.n_iter, random_state=self.random_state)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Project ``x`` onto the principal components.
-
-        Parameters
-        ----------
-        x : Tensor of shape (..., D)
-            Cast to the buffers' dtype.
-
-        Returns
-        -------
-        Tensor of shape (..., k)
-        """
-        x = self._check_input(x)
+    def _map(self, x: torch.Tensor) -> torch.Tensor:
         return (x - self.mean_) @ self.components_.T
 
     def extra_repr(self) -> str:
@@ -256,10 +270,10 @@ class PCA(_Fitted):
 
 
 class Standardize(_Fitted):
-    """Standardisation: ``z = (x - mean_) / scale_`` (scikit-learn's ``StandardScaler``).
+    """Standardisation: ``z = (x - mean_) / scale_``.
 
-    ``scale_`` is the population standard deviation (``ddof=0``); a constant feature
-    gets scale 1.
+    Fitted by :class:`sklearn.preprocessing.StandardScaler`: ``scale_`` is the
+    population standard deviation (``ddof=0``); a constant feature gets scale 1.
 
     Parameters
     ----------
@@ -273,43 +287,16 @@ class Standardize(_Fitted):
 
     _buffer_names = ("mean_", "scale_")
 
-    def fit(self, latents: Any) -> Standardize:
-        """Fit the per-feature mean and standard deviation of ``latents`` with
-        :class:`sklearn.preprocessing.StandardScaler`.
+    def _estimator(self, n_samples: int, n_features: int) -> StandardScaler:
+        return StandardScaler()
 
-        Parameters
-        ----------
-        latents : array or Tensor of shape (N, D)
-            Finite latent features, one sample per row.
-
-        Returns
-        -------
-        Standardize
-            ``self``, with scikit-learn's ``mean_`` and ``scale_`` in its buffers.
-        """
-        scaler = StandardScaler().fit(_as_latents(latents))
-        self._store(mean_=scaler.mean_, scale_=scaler.scale_)
-        return self
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Standardise ``x``.
-
-        Parameters
-        ----------
-        x : Tensor of shape (..., D)
-            Cast to the buffers' dtype.
-
-        Returns
-        -------
-        Tensor of shape (..., D)
-        """
-        x = self._check_input(x)
+    def _map(self, x: torch.Tensor) -> torch.Tensor:
         return (x - self.mean_) / self.scale_
 
 
 class MinMaxScale(_Fitted):
-    """Min-max scaling to ``feature_range``: ``z = x * scale_ + min_`` (scikit-learn's
-    ``MinMaxScaler``), by default onto ``[-1, 1]``.
+    """Min-max scaling to ``feature_range``: ``z = x * scale_ + min_``, by default onto
+    ``[-1, 1]``, fitted by :class:`sklearn.preprocessing.MinMaxScaler`.
 
     Parameters
     ----------
@@ -352,38 +339,11 @@ class MinMaxScale(_Fitted):
         self.feature_range = (float(low), float(high))
         self.clip = clip
 
-    def fit(self, latents: Any) -> MinMaxScale:
-        """Fit the per-feature minimum and maximum of ``latents`` with
-        :class:`sklearn.preprocessing.MinMaxScaler`.
+    def _estimator(self, n_samples: int, n_features: int) -> MinMaxScaler:
+        return MinMaxScaler(feature_range=self.feature_range)
 
-        Parameters
-        ----------
-        latents : array or Tensor of shape (N, D)
-            Finite latent features, one sample per row.
-
-        Returns
-        -------
-        MinMaxScale
-            ``self``, with scikit-learn's fitted arrays in its buffers.
-        """
-        scaler = MinMaxScaler(feature_range=self.feature_range).fit(_as_latents(latents))
-        self._store(scale_=scaler.scale_, min_=scaler.min_, data_min_=scaler.data_min_,
-                    data_max_=scaler.data_max_)
-        return self
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Scale ``x`` to ``feature_range`` (linear outside the fitted range unless ``clip``).
-
-        Parameters
-        ----------
-        x : Tensor of shape (..., D)
-            Cast to the buffers' dtype.
-
-        Returns
-        -------
-        Tensor of shape (..., D)
-        """
-        x = self._check_input(x)
+    def _map(self, x: torch.Tensor) -> torch.Tensor:
+        # Linear outside the fitted range unless clip (scikit-learn's clip, in torch).
         z = x * self.scale_ + self.min_
         return z.clamp(*self.feature_range) if self.clip else z
 
@@ -420,19 +380,8 @@ class TanhScale(Standardize):
             raise NeuralError(f"alpha={alpha!r} must be a positive number; pass e.g. 1.0.")
         self.alpha = float(alpha)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Scale ``x`` into ``(-1, 1)``.
-
-        Parameters
-        ----------
-        x : Tensor of shape (..., D)
-            Cast to the buffers' dtype.
-
-        Returns
-        -------
-        Tensor of shape (..., D)
-        """
-        return torch.tanh(self.alpha * super().forward(x))
+    def _map(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(self.alpha * super()._map(x))
 
     def extra_repr(self) -> str:
         """The slope ``alpha``."""

@@ -82,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     module = importlib.import_module(args._module)
     try:
         return int(module.run(args) or 0)
-    except ValueError as exc:  # AlgebraError, NeuralError, BridgeError are ValueErrors
+    except ValueError as exc:  # every vinet.VinetError (AlgebraError, ...) is a ValueError
         print(f"vinet {args.command}: error: {exc}", file=sys.stderr)
         return 1
 

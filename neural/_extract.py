@@ -161,7 +161,8 @@ def _batches(
     return gen(), len(idx)
 
 
-def _split(batch: Any) -> tuple[torch.Tensor, Any]:
+def split_batch(batch: Any) -> tuple[torch.Tensor, Any]:
+    """A batch of a DataLoader or Dataset as ``(X, y)``; ``y`` is None for bare tensors."""
     if isinstance(batch, torch.Tensor):
         return batch, None
     if isinstance(batch, (tuple, list)) and batch and isinstance(batch[0], torch.Tensor):
@@ -254,7 +255,7 @@ def extract_latents(
             tqdm(total=n, desc="extract", unit="img", disable=not progress, leave=False) as bar,
         ):
             for batch in batches:
-                x, y = _split(batch)
+                x, y = split_batch(batch)
                 try:
                     out = model(to_model_input(x, dev, dtype))
                 except INPUT_ERRORS as exc:

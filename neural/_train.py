@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 
 from neural._data import DIGITS_RANDOM_STATE, DIGITS_TEST_SIZE, load_digits
 from neural._errors import NeuralError
-from neural._extract import _split, extract_latents
+from neural._extract import extract_latents, split_batch
 from neural._models import build_model
 from neural._util import (
     INPUT_ERRORS,
@@ -141,7 +141,7 @@ def _fit(
     for _ in bar:
         total, count = 0.0, 0
         for batch in loader:
-            x, y = _split(batch)
+            x, y = split_batch(batch)
             if y is None:
                 raise NeuralError("train_classifier needs labels: the data yields X without y.")
             y = torch.as_tensor(y)

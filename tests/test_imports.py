@@ -7,6 +7,7 @@
 - ``bridge`` uses only the public names of ``algebra`` and ``neural``: no
   ``from algebra._x import ...``, ``import neural._x``, ``from neural import _x`` or
   ``algebra._x`` attribute access.
+- Inside a package, a module imports no ``_name`` from a sibling module.
 """
 
 from __future__ import annotations
@@ -170,3 +171,18 @@ def test_bridge_uses_only_public_names_of_algebra_and_neural():
            if (uses := private_uses(path))}
     assert not bad, (f"bridge reaches into private modules or names: {bad}; export the name "
                      "from the package's __init__ (and __all__) and import it from there.")
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_modules_share_only_names_without_underscore(package):
+    # A leading underscore means "this module only"; a helper another module needs is
+    # named without one (its module still being private to the package).
+    mods = modules(package)
+    bad = []
+    for name, path in mods.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module in mods:
+                bad += [f"{name} line {node.lineno}: from {node.module} import {a.name}"
+                        for a in node.names
+                        if a.name.startswith("_") and f"{node.module}.{a.name}" not in mods]
+    assert not bad, bad

@@ -22,11 +22,19 @@ def test_count_parameters_total_trainable_and_blocks():
     model = resnet18()
     count = count_parameters(model)
     assert isinstance(count, ParameterCount)
-    assert count.total == count.trainable == 11_173_962
-    # Per block: an independent sum over named_parameters grouped by first path part.
+    # The one count: every parameter plus the batch-norm running means and variances
+    # (two floats per channel, needed at inference); num_batches_tracked (an int) is not
+    # a value. ResNet-18 has 4,800 batch-norm channels.
+    bn_channels = sum(m.num_features for m in model.modules()
+                      if isinstance(m, torch.nn.BatchNorm2d))
+    assert bn_channels == 4_800
+    assert count.trainable == 11_173_962
+    assert count.total == 11_173_962 + 2 * bn_channels
+    # Per block: an independent sum over the state dict's float tensors by first path part.
     expected = {}
-    for name, p in model.named_parameters():
-        expected[name.split(".")[0]] = expected.get(name.split(".")[0], 0) + p.numel()
+    for name, t in model.state_dict().items():
+        if t.is_floating_point():
+            expected[name.split(".")[0]] = expected.get(name.split(".")[0], 0) + t.numel()
     assert count.per_block == {k: expected.get(k, 0) for k, _ in model.named_children()}
     assert list(count.per_block) == [
         "conv1",
@@ -40,7 +48,8 @@ def test_count_parameters_total_trainable_and_blocks():
     ]
     for p in model.layer4.parameters():
         p.requires_grad_(False)
-    assert count_parameters(model).trainable == 11_173_962 - expected["layer4"]
+    layer4 = sum(p.numel() for p in model.layer4.parameters())
+    assert count_parameters(model).trainable == 11_173_962 - layer4
 
 
 def test_count_parameters_shared_and_own():

@@ -3,6 +3,7 @@
 from bridge._auto import SEARCH_SPACE, tune_vinet
 from bridge._baselines import linear_probe, mlp_head_baseline, random_monomial_baseline
 from bridge._build import build_vinet
+from bridge._compare import acceptance, compare_cuts, format_table
 from bridge._config import VINetConfig
 from bridge._errors import BridgeError
 from bridge._layer import PolynomialLayer
@@ -16,8 +17,11 @@ __all__ = [
     "VINet",
     "VINetConfig",
     "VinetError",
+    "acceptance",
     "build_vinet",
+    "compare_cuts",
     "evaluate_model",
+    "format_table",
     "linear_probe",
     "mlp_head_baseline",
     "random_monomial_baseline",

@@ -4,10 +4,13 @@
 on the rest with candidate settings and scores each by its accuracy on the held-out
 part; it never sees test data (it takes none). The search is greedy, one setting at a
 time in the order of :data:`SEARCH_SPACE` (the settings that moved validation accuracy
-most in the evaluation suite first), starting from the defaults: a candidate replaces
-the current best only if it is better by more than ``min_gain``, so that noise on a
-small validation split does not move the choice off the defaults. It stops when the
-time budget is spent; the latents of each pooling are extracted once.
+most in the evaluation suite first), starting from the defaults, which are always the
+first candidate: another replaces the current best only if its validation accuracy is
+higher by more than ``margin`` standard errors of the paired difference (the same
+held-out samples score both), so that a lucky draw on a small validation split does
+not move the choice off the defaults, and the mode cannot lose to them by chance on
+the validation data. It stops when the time budget is spent; the latents of each
+pooling are extracted once.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from bridge._build import Cut, as_data, fit_vinet, prepare_cut
 from bridge._config import VINetConfig, resolve_config
 from bridge._errors import BridgeError
 
-__all__ = ["SEARCH_SPACE", "tune_vinet"]
+__all__ = ["SEARCH_SPACE", "paired_gain", "tune_vinet"]
 
 #: The values :func:`tune_vinet` tries for each setting, in the order tried (the first
 #: value of each is only a fallback: the search starts from the given configuration).
@@ -40,11 +43,32 @@ SEARCH_SPACE: dict[str, tuple[Any, ...]] = {
 }
 
 
-def _val_accuracy(net: Any, x: torch.Tensor, y: torch.Tensor) -> float:
+def _val_correct(net: Any, x: torch.Tensor, y: torch.Tensor) -> np.ndarray:
+    """Whether ``net`` classifies each held-out sample correctly (from its latents)."""
     with torch.no_grad():
         logits = torch.cat([net.head(net.head_input(x[i:i + 4096]))
                             for i in range(0, x.shape[0], 4096)])
-    return float((logits.argmax(dim=1) == y).float().mean())
+    return (logits.argmax(dim=1) == y).numpy()
+
+
+def paired_gain(new: np.ndarray, old: np.ndarray) -> tuple[float, float]:
+    """Mean and standard error of ``new - old`` over the same samples (0/1 outcomes).
+
+    Parameters
+    ----------
+    new, old : ndarray of bool, shape (n,)
+        Per sample, whether each model is correct.
+
+    Returns
+    -------
+    gain : float
+        The difference of the accuracies.
+    sem : float
+        Its standard error, ``std(new - old) / sqrt(n)`` (0 for one sample).
+    """
+    d = new.astype(np.float64) - old.astype(np.float64)
+    sem = float(d.std(ddof=1) / np.sqrt(d.size)) if d.size > 1 else 0.0
+    return float(d.mean()), sem
 
 
 def tune_vinet(
@@ -55,7 +79,7 @@ def tune_vinet(
     *,
     time_budget: float = 120.0,
     val_fraction: float = 0.2,
-    min_gain: float | None = None,
+    margin: float = 2.0,
     n_jobs: int | None = 1,
     progress: bool = False,
     random_state: int = 0,
@@ -80,9 +104,10 @@ def tune_vinet(
         the last candidate's duration says would overrun them).
     val_fraction : float, default=0.2
         Share of ``train_data`` held out, in ``(0, 1)``.
-    min_gain : float, optional
-        Validation accuracy (in ``[0, 1]``) a candidate must gain over the current best
-        to replace it; default: one held-out sample's worth.
+    margin : float, default=2.0
+        A candidate replaces the current best only if its validation accuracy is
+        higher by more than ``margin`` standard errors of the paired difference
+        (:func:`paired_gain`) and by more than zero.
     n_jobs, progress, random_state, fit_kwargs, **settings
         As in :func:`build_vinet`.
 
@@ -92,13 +117,15 @@ def tune_vinet(
         The chosen settings.
     trials : list of dict
         One per candidate tried, in order: ``settings`` (the changed fields),
-        ``val_accuracy`` (None if it failed), ``seconds``, ``chosen`` (whether it became
-        the current best) and ``error`` (the message of a failed build).
+        ``val_accuracy`` (None if it failed), ``gain`` and ``sem`` (against the best
+        at the time, with its standard error; None for the first and failed ones),
+        ``seconds``, ``chosen`` (whether it became the current best) and ``error``
+        (the message of a failed build).
 
     Raises
     ------
     BridgeError
-        For a bad ``time_budget``, ``val_fraction`` or ``min_gain``, a class with fewer
+        For a bad ``time_budget``, ``val_fraction`` or ``margin``, a class with fewer
         than two samples, or when the starting configuration itself cannot be built.
     """
     start = time.perf_counter()
@@ -119,18 +146,16 @@ def tune_vinet(
     fit_idx, val_idx = train_test_split(np.arange(len(y)), test_size=val_fraction,
                                         random_state=random_state, stratify=y.numpy())
     fit_idx, val_idx = torch.as_tensor(fit_idx), torch.as_tensor(val_idx)
-    if min_gain is None:
-        min_gain = 1.0 / len(val_idx)
-    if not isinstance(min_gain, (int, float)) or min_gain < 0:
-        raise BridgeError(f"min_gain={min_gain!r} must be a number >= 0 (a validation "
-                          "accuracy in [0, 1]).")
+    if not isinstance(margin, (int, float)) or isinstance(margin, bool) or margin < 0:
+        raise BridgeError(f"margin={margin!r} must be a number >= 0 (standard errors of the "
+                          "paired difference); pass e.g. 2.")
     teacher = None
     if base.distill > 0 or any(v > 0 for v in SEARCH_SPACE["distill"]):
         logits, _ = neural.extract_latents(model, X, pooling="flatten", progress=False)
         teacher = torch.as_tensor(logits).float()
     cuts: dict[tuple[str, int], tuple[Cut, torch.Tensor]] = {}
 
-    def score(candidate: VINetConfig) -> float:
+    def score(candidate: VINetConfig) -> np.ndarray:
         key = (candidate.pooling, candidate.grid)
         if key not in cuts:
             cut = prepare_cut(model, node, (X[fit_idx], y[fit_idx]), candidate, arch=None,
@@ -143,14 +168,14 @@ def tune_vinet(
         cut, x_val = cuts[key]
         net = fit_vinet(cut, candidate, n_jobs=n_jobs, random_state=random_state,
                         progress=False, fit_kwargs=fit_kwargs or {})
-        return _val_accuracy(net, x_val, y[val_idx])
+        return _val_correct(net, x_val, y[val_idx])
 
     trials: list[dict[str, Any]] = []
     t0 = time.perf_counter()
-    best, best_score = base, score(base)
+    best, best_correct = base, score(base)
     last = time.perf_counter() - t0
-    trials.append({"settings": {}, "val_accuracy": best_score, "seconds": round(last, 2),
-                   "chosen": True, "error": None})
+    trials.append({"settings": {}, "val_accuracy": float(best_correct.mean()), "gain": None,
+                   "sem": None, "seconds": round(last, 2), "chosen": True, "error": None})
     bar = tqdm(desc="auto", unit="candidate", disable=not progress, leave=False)
     for name, values in SEARCH_SPACE.items():
         for value in values:
@@ -163,16 +188,18 @@ def tune_vinet(
             changed = {k: v for k, v in candidate.to_dict().items()
                        if base.to_dict()[k] != v}
             t0 = time.perf_counter()
+            gain = sem = acc = None
             try:
-                acc: float | None = score(candidate)
-                error = None
+                correct = score(candidate)
+                acc, error = float(correct.mean()), None
+                gain, sem = paired_gain(correct, best_correct)
             except BridgeError as exc:  # e.g. no generator at this psi: skip it
-                acc, error = None, str(exc)
+                error = str(exc)
             last = time.perf_counter() - t0
-            chosen = acc is not None and acc > best_score + min_gain
+            chosen = gain is not None and gain > 0 and gain > margin * sem
             if chosen:
-                best, best_score = candidate, acc
-            trials.append({"settings": changed, "val_accuracy": acc,
+                best, best_correct = candidate, correct
+            trials.append({"settings": changed, "val_accuracy": acc, "gain": gain, "sem": sem,
                            "seconds": round(last, 2), "chosen": chosen, "error": error})
             bar.update()
     bar.close()

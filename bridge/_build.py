@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import torch
 from joblib import Parallel, delayed
+from sklearn.model_selection import train_test_split
 from torch import nn
 from tqdm.auto import tqdm
 
@@ -39,7 +40,7 @@ from bridge._training import TailInputs, fit_tail, new_head
 from bridge._vinet import Pool, VINet
 
 __all__ = ["Cut", "as_data", "assemble", "build_vinet", "check_cut", "fit_polynomials",
-           "fit_projection", "fit_vinet", "prepare_cut", "train_tail"]
+           "fit_projection", "fit_vinet", "holdout_split", "prepare_cut", "train_tail"]
 
 
 @dataclass
@@ -144,6 +145,40 @@ def prepare_cut(model: nn.Module, node: str, train_data: Any, config: VINetConfi
             "input_shape": list(X.shape[1:]), "n_classes": n_classes,
             "latent_width": int(latents.shape[1])}
     return Cut(backbone, pool, torch.as_tensor(latents).float(), y, teacher, X, meta)
+
+
+def holdout_split(cut: Cut, config: VINetConfig, random_state: int) -> tuple[Cut, Cut | None]:
+    """Split ``cut``'s samples into the part everything is fitted on and the held-out part.
+
+    A stratified ``config.holdout`` share drawn from ``random_state`` (so every model of
+    a comparison built with the same seed holds out the same samples) chooses the
+    fine-tuning epoch (:func:`bridge._training.fit_tail`). No split (``None``) when
+    ``holdout`` is 0 or the share would not hold one sample of every class out while
+    leaving one of each in.
+
+    Returns
+    -------
+    fit : Cut
+        The samples the projection, generators and head are fitted on.
+    held : Cut or None
+        The held-out samples.
+    """
+    n = len(cut.y)
+    counts = np.bincount(cut.y.numpy())
+    n_held = round(config.holdout * n)
+    if config.holdout == 0 or n_held < len(counts) or n - n_held < len(counts) or (
+            counts.min() < 2):
+        return cut, None
+    fit_idx, held_idx = train_test_split(np.arange(n), test_size=n_held,
+                                         random_state=random_state, stratify=cut.y.numpy())
+
+    def part(idx: np.ndarray) -> Cut:
+        index = torch.as_tensor(np.sort(idx))
+        teacher = None if cut.teacher is None else cut.teacher[index]
+        return Cut(cut.backbone, cut.pool, cut.x[index], cut.y[index], teacher,
+                   cut.images[index], cut.meta)
+
+    return part(fit_idx), part(held_idx)
 
 
 def fit_projection(x: torch.Tensor, config: VINetConfig) -> nn.Module:
@@ -288,13 +323,14 @@ class _Tail(nn.Module):
 
 
 def train_tail(net: VINet, cut: Cut, config: VINetConfig, *, random_state: int,
-               progress: bool) -> list[float]:
+               progress: bool, held: Cut | None = None) -> list[float]:
     """Step 6 for any model of a comparison: train ``net``'s head (and features) on ``cut``.
 
     The pooled latents are standardised for training (per mini-batch) and the
     standardisation is folded back into the projection and the head's latent block
     afterwards, so the trained model takes the raw pooled latents and holds no
-    extra values.
+    extra values. ``held`` (from :func:`holdout_split`) chooses the epoch; which one
+    and its held-out accuracy go to ``net.config["training"]``.
     """
     mean = cut.x.mean(dim=0)
     std = cut.x.std(dim=0).clamp(min=1e-6)
@@ -308,12 +344,16 @@ def train_tail(net: VINet, cut: Cut, config: VINetConfig, *, random_state: int,
     if not config.freeze_backbone:
         encoder = nn.Sequential(cut.backbone, net.pool, scale)
     inputs = TailInputs(cut.x, cut.y, cut.teacher, cut.images, transform=scale)
+    held_inputs = None if held is None else TailInputs(held.x, held.y, images=held.images,
+                                                       transform=scale)
     try:
-        history = fit_tail(_Tail(net), inputs, config, random_state=random_state,
-                           progress=progress, encoder=encoder)
+        history, selection = fit_tail(_Tail(net), inputs, config, random_state=random_state,
+                                      progress=progress, encoder=encoder, held=held_inputs,
+                                      n_linear=cut.x.shape[1] if net.skip else None)
     finally:
         for linear, cols in linears:
             _from_standard(linear, mean, std, cols)
+    net.config["training"] = selection
     return history
 
 
@@ -394,6 +434,7 @@ def assemble(cut: Cut, proj: nn.Module | None, features: nn.Module | None, head:
 def fit_vinet(cut: Cut, config: VINetConfig, *, n_jobs: int | None, random_state: int,
               progress: bool, fit_kwargs: dict[str, Any]) -> VINet:
     """Steps 2-6 on a prepared cut (shared by :func:`build_vinet` and the automatic mode)."""
+    cut, held = holdout_split(cut, config, random_state)
     proj = fit_projection(cut.x, config)
     with torch.no_grad():
         z = proj(cut.x)
@@ -405,5 +446,6 @@ def fit_vinet(cut: Cut, config: VINetConfig, *, n_jobs: int | None, random_state
     meta = {**cut.meta, "kind": "vinet", "method": config.method,
             "n_generators": [int((poly.labels == c).sum()) for c in range(n_classes)]}
     net = assemble(cut, proj, poly, head, config, meta)
-    net.history_ = train_tail(net, cut, config, random_state=random_state, progress=progress)
+    net.history_ = train_tail(net, cut, config, random_state=random_state, progress=progress,
+                              held=held)
     return net.eval()

@@ -21,9 +21,6 @@ from bridge._errors import BridgeError
 
 __all__ = ["VINetConfig", "resolve_config"]
 
-_SCALINGS = ("minmax", "tanh", "standard", None)
-
-
 def _is_int(value: Any, low: int) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= low
 
@@ -59,6 +56,18 @@ class VINetConfig:
     skip : bool, default=True
         The head sees the pooled latents (standardised) beside ``|G(z)|``, so the
         polynomial features add to the linear read-out instead of replacing it.
+    warm_start : bool, default=True
+        With ``skip``: the head starts at the linear read-out of the pooled latents
+        (fitted alone by L-BFGS) with the weights of the polynomial features at zero,
+        so fine-tuning starts from the linear head's solution and the features enter
+        only as far as they lower the loss. ``False``: L-BFGS on all the head's inputs.
+    holdout : float, default=0.1
+        Share of the training samples held out (stratified, drawn from the build's
+        ``random_state``) to choose the fine-tuning epoch: the tail after the head's
+        initialisation and after each epoch is scored on them (accuracy, ties broken
+        by cross-entropy) and the best is kept; everything else is fitted on the rest.
+        ``0``, or too few samples to hold out one per class: all samples are fitted
+        and the last epoch kept.
     distill : float, default=0.5
         Weight ``a`` of the distillation term: the fine-tuning loss is
         ``(1 - a) CE + a T² KL(softmax(teacher / T) || softmax(student / T))`` with the
@@ -69,6 +78,9 @@ class VINetConfig:
         Fine-tuning epochs of the coefficients and the head (``0``: head only).
     lr : float, default=1e-2
         Adam learning rate (cosine decay over the epochs).
+    feature_lr : float, default=1.0
+        Learning rate of the feature map (the polynomial coefficients; a baseline's
+        hidden layer or random coefficients) as a multiple of ``lr``.
     batch_size : int, default=256
         Mini-batch size of the fine-tuning.
     weight_decay : float, default=0.0
@@ -92,10 +104,13 @@ class VINetConfig:
     max_samples: int | None = 500
     keep: int | float | None = 20
     skip: bool = True
+    warm_start: bool = True
+    holdout: float = 0.1
     distill: float = 0.5
     temperature: float = 4.0
     epochs: int = 10
     lr: float = 1e-2
+    feature_lr: float = 1.0
     batch_size: int = 256
     weight_decay: float = 0.0
     freeze_backbone: bool = True
@@ -115,9 +130,9 @@ class VINetConfig:
                 f"n_components={self.n_components!r} must be a positive integer (the PCA "
                 "dimension) or None to skip the PCA."
             )
-        if self.scaling not in _SCALINGS:
-            raise BridgeError(f"scaling={self.scaling!r} is not one of {_SCALINGS}; pass one "
-                              "of them.")
+        if self.scaling not in neural.SCALINGS:
+            raise BridgeError(f"scaling={self.scaling!r} is not one of {neural.SCALINGS}; pass "
+                              "one of them.")
         if self.method not in ("oavi", "abm"):
             raise BridgeError(f"method={self.method!r} is not one of ('oavi', 'abm'); pass one "
                               "of them.")
@@ -136,6 +151,13 @@ class VINetConfig:
                               "a fraction in (0, 1], or None (all).")
         if not isinstance(self.skip, bool):
             raise BridgeError(f"skip={self.skip!r} must be True or False.")
+        if not isinstance(self.warm_start, bool):
+            raise BridgeError(f"warm_start={self.warm_start!r} must be True or False.")
+        if (not isinstance(self.holdout, (int, float)) or isinstance(self.holdout, bool)
+                or not 0 <= self.holdout < 1):
+            raise BridgeError(f"holdout={self.holdout!r} must be a number in [0, 1) (the share "
+                              "of the training samples that chooses the epoch); pass 0 to "
+                              "keep the last epoch.")
         if not isinstance(self.distill, (int, float)) or not 0 <= self.distill <= 1:
             raise BridgeError(f"distill={self.distill!r} must be a number in [0, 1] (the weight "
                               "of the distillation term); pass 0 to train on labels only.")
@@ -146,6 +168,10 @@ class VINetConfig:
             raise BridgeError(f"epochs={self.epochs!r} must be an integer >= 0; pass e.g. 10.")
         if not isinstance(self.lr, (int, float)) or isinstance(self.lr, bool) or not self.lr > 0:
             raise BridgeError(f"lr={self.lr!r} must be a positive number; pass e.g. 1e-2.")
+        if (not isinstance(self.feature_lr, (int, float)) or isinstance(self.feature_lr, bool)
+                or not self.feature_lr >= 0):
+            raise BridgeError(f"feature_lr={self.feature_lr!r} must be a number >= 0 (a multiple "
+                              "of lr; 0 freezes the feature map); pass e.g. 1.")
         if not _is_int(self.batch_size, 1):
             raise BridgeError(f"batch_size={self.batch_size!r} must be a positive integer; pass "
                               "e.g. 256.")
@@ -204,9 +230,10 @@ class VINetConfig:
     @classmethod
     def paper(cls) -> VINetConfig:
         """The paper's recipe: global average pooling, all generators, the head on
-        ``|G(z)|`` alone, cross-entropy only, 20 epochs of batches of 128."""
-        return cls(pooling="avg", max_samples=None, keep=None, skip=False, distill=0.0,
-                   epochs=20, batch_size=128)
+        ``|G(z)|`` alone, cross-entropy only, 20 epochs of batches of 128, the last
+        epoch kept."""
+        return cls(pooling="avg", max_samples=None, keep=None, skip=False, warm_start=False,
+                   holdout=0.0, distill=0.0, epochs=20, batch_size=128)
 
 
 def resolve_config(config: VINetConfig | None, settings: dict[str, Any]) -> VINetConfig:

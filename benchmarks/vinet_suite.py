@@ -267,8 +267,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--auto-budget", type=float, default=30.0,
                         help="seconds of the automatic mode per build, at the ~33%% cut "
                              "(default: 30; 0 skips it)")
-    parser.add_argument("--throughput-repeats", type=int, default=20,
-                        help="timed passes per model, in interleaved rounds (default: 20)")
+    parser.add_argument("--throughput-repeats", type=int, default=40,
+                        help="timed passes per model, in interleaved rounds (default: 40)")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch and BLAS threads (default: 1)")
     args = parser.parse_args(argv)

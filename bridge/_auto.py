@@ -3,8 +3,9 @@
 :func:`tune_vinet` holds out a stratified share of the *training* data, builds VI-Nets
 on the rest with candidate settings and scores each by its accuracy on the held-out
 part; it never sees test data (it takes none). The search is greedy, one setting at a
-time in the order of :data:`SEARCH_SPACE` (the settings that moved validation accuracy
-most in the evaluation suite first), starting from the defaults, which are always the
+time in the order of :data:`SEARCH_SPACE` (first the warm start, whose better value
+differed between the evaluation suite's pairs on validation data, then the settings
+that moved validation accuracy most there), starting from the defaults, which are always the
 first candidate: another replaces the current best only if its validation accuracy is
 higher by more than ``margin`` standard errors of the paired difference (the same
 held-out samples score both), so that a lucky draw on a small validation split does
@@ -34,6 +35,7 @@ __all__ = ["SEARCH_SPACE", "paired_gain", "tune_vinet"]
 #: The values :func:`tune_vinet` tries for each setting, in the order tried (the first
 #: value of each is only a fallback: the search starts from the given configuration).
 SEARCH_SPACE: dict[str, tuple[Any, ...]] = {
+    "warm_start": (True, False),
     "pooling": ("grid", "avg"),
     "n_components": (16, 8, 32),
     "keep": (20, 10, 40),

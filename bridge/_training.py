@@ -201,16 +201,7 @@ def fit_tail(tail: nn.Module, inputs: TailInputs, config: VINetConfig, *, random
     state = list({id(p): p for p in [*head.parameters(), *params]}.values())
     best_score = _held_out_score(tail, held, encoder) if held is not None else None
     best_epoch, best_state = 0, [p.detach().clone() for p in state]
-    # The feature map (polynomial coefficients, a baseline's hidden layer) may learn at
-    # a fraction of the head's rate: ``feature_lr``.
-    others = {id(p) for p in head.parameters()}
-    if encoder is not None:
-        others |= {id(p) for p in encoder.parameters()}
-    groups = [{"params": [p for p in params if id(p) in others]},
-              {"params": [p for p in params if id(p) not in others],
-               "lr": config.lr * config.feature_lr}]
-    opt = torch.optim.Adam([g for g in groups if g["params"]], lr=config.lr,
-                           weight_decay=config.weight_decay)
+    opt = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.epochs)
     gen = torch.Generator().manual_seed(random_state)
     bar = tqdm(range(config.epochs), desc="fine-tune", unit="epoch", disable=not progress,

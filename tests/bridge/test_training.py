@@ -74,10 +74,11 @@ def test_no_held_out_part_when_a_class_could_not_spare_a_sample(tiny_model, tiny
     X, y = tiny_data[0]
     keep = np.concatenate([np.flatnonzero(y.numpy() == c)[:3] for c in range(10)])
     small = (X[keep], y[keep])  # 30 samples: 10 % would hold out 3, fewer than 10 classes
-    config = VINetConfig(**{k: v for k, v in TINY_SETTINGS.items()
-                            if k not in ("progress", "arch", "arch_kwargs")})
+    config = VINetConfig(holdout=0.1, **{k: v for k, v in TINY_SETTINGS.items()
+                                         if k not in ("progress", "arch", "arch_kwargs")})
     cut = prepare_cut(tiny_model, TINY_NODE, small, config, arch=None, arch_kwargs=None,
                       progress=False)
     fit, held = holdout_split(cut, config, 0)
     assert held is None and fit is cut
     assert holdout_split(cut, config.replace(holdout=0.5), 0)[1] is not None
+    assert holdout_split(cut, config.replace(holdout=0.0), 0)[1] is None  # the default

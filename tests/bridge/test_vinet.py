@@ -106,7 +106,8 @@ def test_each_class_is_fitted_on_its_own_subsample(tiny_model, tiny_data, monkey
         return real(z, **kwargs)
 
     monkeypatch.setattr(build, "fit_vanishing_ideal", spy)
-    settings = {**TINY_SETTINGS, "epochs": 1, "max_samples": 15, "progress": True}
+    settings = {**TINY_SETTINGS, "epochs": 1, "max_samples": 15, "progress": True,
+                "holdout": 0.1}
     net = build_vinet(tiny_model, TINY_NODE, tiny_data[0], random_state=7, **settings)
     X, y = tiny_data[0]
     with torch.no_grad():

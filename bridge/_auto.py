@@ -5,12 +5,14 @@ on the rest with candidate settings and scores each by its accuracy on the held-
 part; it never sees test data (it takes none). The search is greedy, one setting at a
 time in the order of :data:`SEARCH_SPACE` (first the warm start, whose better value
 differed between the evaluation suite's pairs on validation data, then the settings
-that moved validation accuracy most there), starting from the defaults, which are always the
-first candidate: another replaces the current best only if its validation accuracy is
-higher by more than ``margin`` standard errors of the paired difference (the same
-held-out samples score both), so that a lucky draw on a small validation split does
-not move the choice off the defaults, and the mode cannot lose to them by chance on
-the validation data. It stops when the time budget is spent; the latents of each
+that moved validation accuracy most there), starting from the defaults, which are
+always the first candidate. Another replaces the current best only if it wins a
+one-sided exact sign test (McNemar's test: of the held-out samples the two classify
+differently, the candidate must get significantly more right) at level ``alpha``
+divided by the number of candidates (Bonferroni), so that a lucky draw on the
+validation split, among the many candidates tried, does not move the choice off the
+defaults: when no candidate is better, the mode keeps the defaults with probability at
+least ``1 - alpha``. It stops when the time budget is spent; the latents of each
 pooling are extracted once.
 """
 
@@ -21,6 +23,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from scipy.stats import binom
 from sklearn.model_selection import train_test_split
 from torch import nn
 from tqdm.auto import tqdm
@@ -30,7 +33,7 @@ from bridge._build import Cut, as_data, fit_vinet, prepare_cut
 from bridge._config import VINetConfig, resolve_config
 from bridge._errors import BridgeError
 
-__all__ = ["SEARCH_SPACE", "paired_gain", "tune_vinet"]
+__all__ = ["SEARCH_SPACE", "paired_gain", "sign_test", "tune_vinet"]
 
 #: The values :func:`tune_vinet` tries for each setting, in the order tried (the first
 #: value of each is only a fallback: the search starts from the given configuration).
@@ -73,6 +76,32 @@ def paired_gain(new: np.ndarray, old: np.ndarray) -> tuple[float, float]:
     return float(d.mean()), sem
 
 
+def sign_test(new: np.ndarray, old: np.ndarray) -> float:
+    """One-sided p-value that ``new`` is the more accurate (exact McNemar / sign test).
+
+    Only the samples the two classify differently carry information: under the null
+    hypothesis (equally accurate) each of those ``n`` is won by ``new`` with probability
+    1/2, so the p-value is ``P(Binomial(n, 1/2) >= wins)``. Exact for the handful of
+    disagreements two good models have, where a normal approximation (two standard
+    errors) is not.
+
+    Parameters
+    ----------
+    new, old : ndarray of bool, shape (n,)
+        Per sample, whether each model is correct.
+
+    Returns
+    -------
+    float
+        In ``(0, 1]``; 1 when they never disagree.
+    """
+    wins = int(np.sum(new & ~old))
+    losses = int(np.sum(old & ~new))
+    if wins + losses == 0:
+        return 1.0
+    return float(binom.sf(wins - 1, wins + losses, 0.5))
+
+
 def tune_vinet(
     model: nn.Module,
     node: str,
@@ -81,7 +110,7 @@ def tune_vinet(
     *,
     time_budget: float = 120.0,
     val_fraction: float = 0.2,
-    margin: float = 2.0,
+    alpha: float = 0.05,
     n_jobs: int | None = 1,
     progress: bool = False,
     random_state: int = 0,
@@ -106,10 +135,10 @@ def tune_vinet(
         the last candidate's duration says would overrun them).
     val_fraction : float, default=0.2
         Share of ``train_data`` held out, in ``(0, 1)``.
-    margin : float, default=2.0
-        A candidate replaces the current best only if its validation accuracy is
-        higher by more than ``margin`` standard errors of the paired difference
-        (:func:`paired_gain`) and by more than zero.
+    alpha : float, default=0.05
+        A candidate replaces the current best only if :func:`sign_test` gives it a
+        p-value below ``alpha / m``, ``m`` the number of candidate values in
+        :data:`SEARCH_SPACE`: the chance of leaving equally good defaults.
     n_jobs, progress, random_state, fit_kwargs, **settings
         As in :func:`build_vinet`.
 
@@ -119,15 +148,16 @@ def tune_vinet(
         The chosen settings.
     trials : list of dict
         One per candidate tried, in order: ``settings`` (the changed fields),
-        ``val_accuracy`` (None if it failed), ``gain`` and ``sem`` (against the best
-        at the time, with its standard error; None for the first and failed ones),
+        ``val_accuracy`` (None if it failed), ``gain``, ``sem`` and ``p_value``
+        (against the best at the time: :func:`paired_gain` and :func:`sign_test`; None
+        for the first and failed ones),
         ``seconds``, ``chosen`` (whether it became the current best) and ``error``
         (the message of a failed build).
 
     Raises
     ------
     BridgeError
-        For a bad ``time_budget``, ``val_fraction`` or ``margin``, a class with fewer
+        For a bad ``time_budget``, ``val_fraction`` or ``alpha``, a class with fewer
         than two samples, or when the starting configuration itself cannot be built.
     """
     start = time.perf_counter()
@@ -148,9 +178,10 @@ def tune_vinet(
     fit_idx, val_idx = train_test_split(np.arange(len(y)), test_size=val_fraction,
                                         random_state=random_state, stratify=y.numpy())
     fit_idx, val_idx = torch.as_tensor(fit_idx), torch.as_tensor(val_idx)
-    if not isinstance(margin, (int, float)) or isinstance(margin, bool) or margin < 0:
-        raise BridgeError(f"margin={margin!r} must be a number >= 0 (standard errors of the "
-                          "paired difference); pass e.g. 2.")
+    if not isinstance(alpha, (int, float)) or isinstance(alpha, bool) or not 0 < alpha < 1:
+        raise BridgeError(f"alpha={alpha!r} must be a number in (0, 1) (the chance of leaving "
+                          "equally good defaults); pass e.g. 0.05.")
+    level = alpha / sum(len(values) - 1 for values in SEARCH_SPACE.values())
     teacher = None
     if base.distill > 0 or any(v > 0 for v in SEARCH_SPACE["distill"]):
         logits, _ = neural.extract_latents(model, X, pooling="flatten", progress=False)
@@ -177,7 +208,8 @@ def tune_vinet(
     best, best_correct = base, score(base)
     last = time.perf_counter() - t0
     trials.append({"settings": {}, "val_accuracy": float(best_correct.mean()), "gain": None,
-                   "sem": None, "seconds": round(last, 2), "chosen": True, "error": None})
+                   "sem": None, "p_value": None, "seconds": round(last, 2), "chosen": True,
+                   "error": None})
     bar = tqdm(desc="auto", unit="candidate", disable=not progress, leave=False)
     for name, values in SEARCH_SPACE.items():
         for value in values:
@@ -190,19 +222,21 @@ def tune_vinet(
             changed = {k: v for k, v in candidate.to_dict().items()
                        if base.to_dict()[k] != v}
             t0 = time.perf_counter()
-            gain = sem = acc = None
+            gain = sem = acc = p_value = None
             try:
                 correct = score(candidate)
                 acc, error = float(correct.mean()), None
                 gain, sem = paired_gain(correct, best_correct)
+                p_value = sign_test(correct, best_correct)
             except BridgeError as exc:  # e.g. no generator at this psi: skip it
                 error = str(exc)
             last = time.perf_counter() - t0
-            chosen = gain is not None and gain > 0 and gain > margin * sem
+            chosen = p_value is not None and p_value < level
             if chosen:
                 best, best_correct = candidate, correct
             trials.append({"settings": changed, "val_accuracy": acc, "gain": gain, "sem": sem,
-                           "seconds": round(last, 2), "chosen": chosen, "error": error})
+                           "p_value": p_value, "seconds": round(last, 2), "chosen": chosen,
+                           "error": error})
             bar.update()
     bar.close()
     return best, trials

@@ -2,15 +2,29 @@
 
 The public wrappers (:func:`algebra.evaluate_monomials`,
 :meth:`algebra.PolynomialSet.evaluate`, ...) check shapes, dtypes and finiteness and
-pass C-contiguous float64/int64 arrays; the kernels trust them.  Each kernel is
-written once as a plain Python function using :func:`numba.prange` and jitted twice:
-serially (``prange`` is then ``range``) and with ``parallel=True`` over rows, which the
-wrappers pick for many rows.
+pass C-contiguous float64/int64 arrays; the kernels trust them.
 
 Monomials are evaluated through the chain of an order ideal (``docs/design.md``):
 term ``i`` is ``terms[parent[i]] * x[var[i]]`` with ``parent[i] < i``, and the
 constant term has ``parent = -1``, so the whole order ideal costs one multiply per
 monomial and row.
+
+Threads: the row kernels are serial functions compiled with ``nogil=True`` that take
+blocks of rows from a shared counter (:func:`next_block`, one atomic add) until none
+are left; :func:`algebra._threads.run_kernel` runs one copy on the calling thread and
+one on each extra thread of the budget.  numba's own ``parallel=True`` was measured
+against this and lost on a busy machine: its OpenMP threads spin at the end of every
+parallel region (40 % more CPU for the same Gram matrix, taken from whatever else runs),
+and its ``prange`` splits the rows statically (also with
+:func:`numba.set_parallel_chunksize` under the OpenMP layer), so one thread whose core is
+busy held the whole kernel up.  Blocks handed out dynamically let such a thread just do
+fewer of them, and idle Python threads sleep.
+
+The fused kernels (:func:`eval_polys`, :func:`gram`) evaluate a block's monomials
+transposed, ``T`` of shape (t, rows), one vectorised multiply per term, and contract
+them with one small BLAS ``gemm`` while the block is in cache: the (m, t) monomial
+matrix is never formed.  :func:`~algebra._threads.run_kernel` keeps BLAS on one thread
+meanwhile, so the kernel's threads never start BLAS threads.
 """
 
 from __future__ import annotations
@@ -21,34 +35,97 @@ from typing import Any
 
 import numba
 import numpy as np
-from numba import prange
+from numba import types as nbtypes
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 __all__ = [
-    "eval_abs",
-    "eval_abs_parallel",
+    "ROW_BLOCK",
+    "block_rows",
+    "chain_block",
     "eval_chain",
     "eval_chain_grad",
-    "eval_chain_grad_parallel",
-    "eval_chain_parallel",
+    "eval_polys",
+    "gram",
+    "jit_pair",
+    "next_block",
 ]
 
+#: Rows per block of the row kernels that write every monomial (:func:`eval_chain`,
+#: :func:`eval_chain_grad`).
+ROW_BLOCK = 1024
+#: Bytes of one block's transposed monomials ``T`` in the fused kernels: small enough to
+#: stay in a core's L2 cache between the chain and the ``gemm`` that consumes it.
+BLOCK_BYTES = 2**17
 
-def _eval_chain(X: np.ndarray, parent: np.ndarray, var: np.ndarray, out: np.ndarray) -> None:
+
+def block_rows(n_terms: int) -> int:
+    """Rows per block of the fused kernels for ``n_terms`` monomials (32 to 2048)."""
+    return int(min(2048, max(32, BLOCK_BYTES // (8 * max(1, n_terms)))))
+
+
+@intrinsic
+def next_block(typingctx: Any, counter: Any) -> Any:
+    """``counter[0] += 1`` as one atomic instruction; returns the value before.
+
+    The work queue of the kernels: each thread takes the next block index until the
+    blocks run out (LLVM ``atomicrmw add``; monotonic ordering suffices, the counter
+    orders nothing else).
+    """
+    if not (isinstance(counter, nbtypes.Array) and counter.dtype == nbtypes.int64):
+        return None
+    sig = nbtypes.int64(counter)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        zero = context.get_constant(nbtypes.intp, 0)
+        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [zero])
+        one = context.get_constant(nbtypes.int64, 1)
+        return builder.atomic_rmw("add", ptr, one, "monotonic")
+
+    return sig, codegen
+
+
+@numba.njit(cache=True, nogil=True)
+def chain_block(X: np.ndarray, parent: np.ndarray, var: np.ndarray, start: int,
+                T: np.ndarray) -> None:
+    """``T[i, r]`` = monomial ``i`` at row ``start + r``: the block transposed (t, rows)."""
+    rows = T.shape[1]
+    for i in range(parent.shape[0]):
+        p = parent[i]
+        if p < 0:
+            for r in range(rows):
+                T[i, r] = 1.0
+        else:
+            v = var[i]
+            for r in range(rows):
+                T[i, r] = T[p, r] * X[start + r, v]
+
+
+@numba.njit(cache=True, nogil=True)
+def eval_chain(counter: np.ndarray, X: np.ndarray, parent: np.ndarray, var: np.ndarray,
+               out: np.ndarray) -> None:
     """Write the monomials of ``X`` (m, n) into ``out`` (m, t), one multiply each."""
     m = X.shape[0]
     t = parent.shape[0]
-    for r in prange(m):
-        for i in range(t):
-            p = parent[i]
-            if p < 0:
-                out[r, i] = 1.0
-            else:
-                out[r, i] = out[r, p] * X[r, var[i]]
+    n_blocks = (m + ROW_BLOCK - 1) // ROW_BLOCK
+    while True:
+        b = next_block(counter)
+        if b >= n_blocks:
+            break
+        for r in range(b * ROW_BLOCK, min(m, (b + 1) * ROW_BLOCK)):
+            for i in range(t):
+                p = parent[i]
+                if p < 0:
+                    out[r, i] = 1.0
+                else:
+                    out[r, i] = out[r, p] * X[r, var[i]]
 
 
-def _eval_chain_grad(
-    X: np.ndarray, parent: np.ndarray, var: np.ndarray, mu: np.ndarray, dmu: np.ndarray
-) -> None:
+@numba.njit(cache=True, nogil=True)
+def eval_chain_grad(counter: np.ndarray, X: np.ndarray, parent: np.ndarray,
+                    var: np.ndarray, mu: np.ndarray, dmu: np.ndarray) -> None:
     """Monomials ``mu`` (m, t) and their partial derivatives ``dmu`` (m, n, t).
 
     Product rule along the chain: for ``mu_i = mu_p * x_v``,
@@ -56,53 +133,81 @@ def _eval_chain_grad(
     """
     m, n = X.shape
     t = parent.shape[0]
-    for r in prange(m):
-        for i in range(t):
-            p = parent[i]
-            if p < 0:
-                mu[r, i] = 1.0
-                for k in range(n):
-                    dmu[r, k, i] = 0.0
-            else:
-                v = var[i]
-                xv = X[r, v]
-                mu[r, i] = mu[r, p] * xv
-                for k in range(n):
-                    dmu[r, k, i] = dmu[r, k, p] * xv
-                dmu[r, v, i] += mu[r, p]
+    n_blocks = (m + ROW_BLOCK - 1) // ROW_BLOCK
+    while True:
+        b = next_block(counter)
+        if b >= n_blocks:
+            break
+        for r in range(b * ROW_BLOCK, min(m, (b + 1) * ROW_BLOCK)):
+            for i in range(t):
+                p = parent[i]
+                if p < 0:
+                    mu[r, i] = 1.0
+                    for k in range(n):
+                        dmu[r, k, i] = 0.0
+                else:
+                    v = var[i]
+                    xv = X[r, v]
+                    mu[r, i] = mu[r, p] * xv
+                    for k in range(n):
+                        dmu[r, k, i] = dmu[r, k, p] * xv
+                    dmu[r, v, i] += mu[r, p]
 
 
-#: Rows per block of :func:`_eval_abs`: the block's monomials stay in cache.
-ABS_BLOCK_ROWS = 256
+@numba.njit(cache=True, nogil=True)
+def eval_polys(counter: np.ndarray, X: np.ndarray, parent: np.ndarray, var: np.ndarray,
+               coef: np.ndarray, absolute: bool, block: int, out: np.ndarray) -> None:
+    """``out = μ(X) @ coef`` (m, p), or its absolute value, fused block by block.
 
-
-def _eval_abs(
-    X: np.ndarray, parent: np.ndarray, var: np.ndarray, coef_t: np.ndarray, out: np.ndarray
-) -> None:
-    """``out = |μ(X) @ coef|`` (m, p) fused, with ``coef_t = coefᵀ`` (p, t) contiguous.
-
-    The transform of :class:`algebra.VanishingIdealTransformer`: blocks of rows are
-    evaluated along the chain into a small buffer and contracted with the coefficients
-    at once, so ``μ`` is never materialised and no BLAS call (whose threads fight
-    numba's on a busy machine) is made.
+    Each block of ``block`` rows is evaluated transposed into ``T`` (t, rows) and
+    contracted straight into its rows of ``out`` by one ``gemm`` (``Tᵀ @ coef``), so
+    the working set is one block and the output is written once.
     """
     m = X.shape[0]
     t = parent.shape[0]
-    p = coef_t.shape[0]
-    n_blocks = (m + ABS_BLOCK_ROWS - 1) // ABS_BLOCK_ROWS
-    for b in prange(n_blocks):
-        start = b * ABS_BLOCK_ROWS
-        stop = min(start + ABS_BLOCK_ROWS, m)
-        mu = np.empty(t)
-        for r in range(start, stop):
-            for i in range(t):
-                q = parent[i]
-                mu[i] = 1.0 if q < 0 else mu[q] * X[r, var[i]]
-            for j in range(p):
-                s = 0.0
-                for i in range(t):
-                    s += coef_t[j, i] * mu[i]
-                out[r, j] = abs(s)
+    p = coef.shape[1]
+    n_blocks = (m + block - 1) // block
+    buf = np.empty((t, block))
+    while True:
+        b = next_block(counter)
+        if b >= n_blocks:
+            break
+        start = b * block
+        rows = min(block, m - start)
+        T = buf if rows == block else np.empty((t, rows))
+        chain_block(X, parent, var, start, T)
+        o = out[start : start + rows]
+        np.dot(T.T, coef, o)
+        if absolute:
+            for r in range(rows):
+                for j in range(p):
+                    o[r, j] = abs(o[r, j])
+
+
+@numba.njit(cache=True, nogil=True)
+def gram(counter: np.ndarray, X: np.ndarray, parent: np.ndarray, var: np.ndarray, k: int,
+         block: int, acc: np.ndarray) -> None:
+    """``acc += A[:, k:]ᵀ A`` (t − k, t) over the blocks taken, for ``A = μ(X)`` (m, t).
+
+    The border loop's Gram rows of the new terms against all terms, fused: each block's
+    ``T`` (t, rows) adds ``T[k:] @ Tᵀ`` to ``acc``, this thread's partial sum (the
+    caller adds the threads' sums).
+    """
+    m = X.shape[0]
+    t = parent.shape[0]
+    n_blocks = (m + block - 1) // block
+    buf = np.empty((t, block))
+    tmp = np.empty((t - k, t))
+    while True:
+        b = next_block(counter)
+        if b >= n_blocks:
+            break
+        start = b * block
+        rows = min(block, m - start)
+        T = buf if rows == block else np.empty((t, rows))
+        chain_block(X, parent, var, start, T)
+        np.dot(T[k:], T.T, tmp)
+        acc += tmp
 
 
 def jit_pair(func: Callable[..., Any]) -> tuple[Any, Any]:
@@ -120,8 +225,3 @@ def jit_pair(func: Callable[..., Any]) -> tuple[Any, Any]:
     twin.__qualname__ = func.__qualname__ + "_parallel"
     twin.__doc__ = func.__doc__
     return numba.njit(cache=True)(func), numba.njit(cache=True, parallel=True)(twin)
-
-
-eval_chain, eval_chain_parallel = jit_pair(_eval_chain)
-eval_chain_grad, eval_chain_grad_parallel = jit_pair(_eval_chain_grad)
-eval_abs, eval_abs_parallel = jit_pair(_eval_abs)

@@ -4,8 +4,8 @@ Rows of the table (all measured in this run, on this machine):
 
 * ``monomials``: :func:`algebra.evaluate_monomials` (numba chain, one multiply per
   monomial) against numpy's ``prod(X[:, None, :] ** E, axis=2)``; ratio = numpy time /
-  chain time (> 1 means the chain is faster).  The serial and parallel kernels are
-  timed separately by calling them directly.
+  chain time (> 1 means the chain is faster).  Timed on one thread and on every core
+  (:func:`algebra.thread_budget`).
 * ``gradient``: :meth:`algebra.PolynomialSet.gradient` against the numpy Jacobian
   ``Σ_i c_i a_ik x^(a_i - e_k)`` built from numpy powers.
 * ``exact BM``: :func:`algebra.buchberger_moller` seconds for m random integer points in
@@ -24,8 +24,14 @@ import time
 import numpy as np
 from _results import metric, write_results
 
-from algebra import PolynomialSet, all_monomials, buchberger_moller, monomial_chain
-from algebra._kernels import eval_chain, eval_chain_parallel
+from algebra import (
+    PolynomialSet,
+    all_monomials,
+    buchberger_moller,
+    evaluate_monomials,
+    thread_budget,
+)
+from algebra._threads import available_cores
 
 
 def best_time(fn, repeat: int) -> float:
@@ -61,11 +67,10 @@ def main() -> None:
     for n, d in [(4, 4), (8, 3), (16, 2)]:
         E = all_monomials(n, d)
         X = rng.uniform(-1, 1, size=(m, n))
-        parent, var = monomial_chain(E)
-        out = np.empty((m, len(E)))
         t_np = best_time(lambda X=X, E=E: np.prod(X[:, None, :] ** E[None], axis=2), repeat)
-        for name, kernel in (("serial", eval_chain), ("parallel", eval_chain_parallel)):
-            t = best_time(lambda k=kernel, X=X, p=parent, v=var, o=out: k(X, p, v, o), repeat)
+        for name, threads in (("1 thread", 1), (f"{available_cores()} threads", None)):
+            with thread_budget(threads):
+                t = best_time(lambda X=X, E=E: evaluate_monomials(X, E), repeat)
             label = f"monomials n={n} d={d} t={len(E)} {name}"
             print(f"{label:<34}{t:>10.4f}{t_np:>10.4f}{t_np / t:>8.1f}")
             monomial_rows.append({"m": m, "n": n, "degree": d, "terms": len(E),
@@ -96,14 +101,14 @@ def main() -> None:
     # Fitted exponent of time against m on a log-log scale (theory: m^3 Fraction operations).
     exponent = np.polyfit(np.log([r["points"] for r in bm_rows]),
                           np.log([r["seconds"] for r in bm_rows]), 1)[0]
-    serial = [r["numpy_over_vinet"] for r in monomial_rows if r["kernel"] == "serial"]
-    parallel = [r["numpy_over_vinet"] for r in monomial_rows if r["kernel"] == "parallel"]
+    serial = [r["numpy_over_vinet"] for r in monomial_rows if r["kernel"] == "1 thread"]
+    parallel = [r["numpy_over_vinet"] for r in monomial_rows if r["kernel"] != "1 thread"]
     write_results(
         "bench_monomials",
         [
-            metric("monomials: numpy time / numba chain time, serial, min over shapes",
+            metric("monomials: numpy time / numba chain time, 1 thread, min over shapes",
                    min(serial), "x"),
-            metric("monomials: numpy time / numba chain time, parallel, min over shapes",
+            metric("monomials: numpy time / numba chain time, all cores, min over shapes",
                    min(parallel), "x"),
             metric("Jacobian: numpy time / PolynomialSet.gradient time, min over shapes",
                    min(r["numpy_over_vinet"] for r in gradient_rows), "x"),

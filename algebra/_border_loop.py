@@ -130,7 +130,7 @@ class _Factor:
             # The values transposed, (t, m) C-ordered, are the (m, t) matrix in the
             # column-major layout LAPACK works in: geqrf factors it in place, no copy.
             T = np.empty((t, m))
-            chain_block(X, parent, var, 0, T)
+            chain_block(X, parent, var, 0, np.empty((X.shape[1], m)), T)
             qr, _, _, info = dgeqrf(T.T, overwrite_a=True)
             if info != 0:  # pragma: no cover - only for invalid arguments
                 raise AlgebraError(f"LAPACK dgeqrf failed with info={info}.")

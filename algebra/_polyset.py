@@ -287,12 +287,26 @@ class PolynomialSet:
             values = self._evaluate_exact(X)
             return np.abs(values) if absolute else values
         X = check_points(X, n_vars=self.n_vars)
-        block = (block_rows(self.n_terms) if chunk_size is None
+        # Per block: the monomials (t rows) and the results (p rows) stay in cache.
+        block = (block_rows(self.n_terms + self.n_polys) if chunk_size is None
                  else check_positive_int(chunk_size, "chunk_size"))
         out = np.empty((X.shape[0], self.n_polys), dtype=np.float64)
-        run_kernel(eval_polys, X.shape[0], X, self._parent, self._var,
-                   np.ascontiguousarray(self._float_coef()), bool(absolute), block, out)
+        run_kernel(eval_polys, X.shape[0], X, self._parent, self._var, *self._sparse_coef(),
+                   bool(absolute), block, out)
         return out
+
+    def _sparse_coef(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``coefᵀ`` as compressed rows ``(indptr, indices, values)`` for the kernel.
+
+        Made per call (O(t p), nothing next to the rows): ``coef`` is a public array
+        that callers may change in place.
+        """
+        coef_t = self._float_coef().T
+        mask = coef_t != 0
+        indptr = np.zeros(self.n_polys + 1, dtype=np.int64)
+        np.cumsum(mask.sum(axis=1), out=indptr[1:])
+        return (indptr, np.nonzero(mask)[1].astype(np.int64),
+                np.ascontiguousarray(coef_t[mask], dtype=np.float64))
 
     def _evaluate_exact(self, X: np.ndarray) -> np.ndarray:
         """Exact evaluation with Fraction arithmetic along the chain."""

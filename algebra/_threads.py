@@ -125,13 +125,15 @@ def run_kernel(kernel: Callable[..., None], rows: int, *args: Any,
     ``kernel(counter, *args)`` is called once per thread with one shared block counter;
     the threads together cover every block once.  With ``partial`` (a shape) each thread
     also gets its own zeroed array of that shape as the last argument, to accumulate
-    into, and the sum of those arrays is returned.  BLAS runs on one thread meanwhile.
+    into, and the sum of those arrays is returned.  With more than one thread, BLAS runs
+    on one thread meanwhile.
     """
     threads = kernel_threads(rows)
     counter = np.zeros(1, dtype=np.int64)
     sums = None if partial is None else np.zeros((threads, *partial))
     calls = [args if sums is None else (*args, sums[i]) for i in range(threads)]
-    with single_threaded_blas():
+    # On one thread BLAS may use what the budget allows (thread_budget limits it).
+    with single_threaded_blas() if threads > 1 else contextlib.nullcontext():
         futures = [_pool().submit(kernel, counter, *call) for call in calls[1:]]
         try:
             kernel(counter, *calls[0])

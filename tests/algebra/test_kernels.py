@@ -38,10 +38,16 @@ def counter():
 @pytest.mark.parametrize("m,block", [(1, 32), (37, 1), (257, 32), (1000, 7), (50, 4096)])
 def test_fused_kernels_against_numpy(m, block):
     S, X, mu = chain_case(m)
-    coef = np.ascontiguousarray(S.coef)
+    coef = S.coef.copy()
+    coef[::3, 1] = 0.0  # a sparse column, and one polynomial with no terms at all
+    coef[:, 2] = 0.0
+    indptr = np.concatenate([[0], np.cumsum((coef.T != 0).sum(axis=1))])
+    indices = np.nonzero(coef.T)[1]
+    values = coef.T[coef.T != 0]
     for absolute in (False, True):
         out = np.full((m, S.n_polys), np.nan)
-        eval_polys(counter(), X, S.parent, S.var, coef, absolute, block, out)
+        eval_polys(counter(), X, S.parent, S.var, indptr, indices, values, absolute, block,
+                   out)
         want = mu @ coef
         np.testing.assert_allclose(out, np.abs(want) if absolute else want,
                                    rtol=1e-12, atol=1e-12)

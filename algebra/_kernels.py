@@ -10,15 +10,15 @@ constant term has ``parent = -1``, so the whole order ideal costs one multiply p
 monomial and row.
 
 Threads: the row kernels are serial functions compiled with ``nogil=True`` that take
-blocks of rows from a shared counter (:func:`next_block`, one atomic add) until none
-are left; :func:`algebra._threads.run_kernel` runs one copy on the calling thread and
-one on each extra thread of the budget.  numba's own ``parallel=True`` was measured
-against this and lost on a busy machine: its OpenMP threads spin at the end of every
-parallel region (40 % more CPU for the same Gram matrix, taken from whatever else runs),
-and its ``prange`` splits the rows statically (also with
-:func:`numba.set_parallel_chunksize` under the OpenMP layer), so one thread whose core is
-busy held the whole kernel up.  Blocks handed out dynamically let such a thread just do
-fewer of them, and idle Python threads sleep.
+blocks of rows from a shared counter (:func:`take_block` over :func:`next_block`, one
+atomic add) until none are left; :func:`algebra._threads.run_kernel` runs one copy on
+the calling thread and one on each extra thread of the budget.  numba's own
+``parallel=True`` was measured against this and lost on a busy machine: its OpenMP
+threads spin at the end of every parallel region (40 % more CPU for the same Gram
+matrix, taken from whatever else runs), and its ``prange`` splits the rows statically
+(also with :func:`numba.set_parallel_chunksize` under the OpenMP layer), so one thread
+whose core is busy held the whole kernel up.  Blocks handed out dynamically let such a
+thread just do fewer of them, and idle Python threads sleep.
 
 The fused kernels (:func:`eval_polys`, :func:`gram`) evaluate a block's monomials
 transposed, ``T`` of shape (t, rows), one vectorised multiply per term, and contract
@@ -44,16 +44,16 @@ __all__ = [
     "ROW_BLOCK",
     "block_rows",
     "chain_block",
-    "eval_chain",
     "eval_chain_grad",
     "eval_polys",
     "gram",
     "jit_pair",
     "next_block",
+    "next_monomials",
+    "take_block",
 ]
 
-#: Rows per block of the row kernels that write every monomial (:func:`eval_chain`,
-#: :func:`eval_chain_grad`).
+#: Rows per block of :func:`eval_chain_grad`.
 ROW_BLOCK = 1024
 #: Bytes of one block's transposed monomials ``T`` in the fused kernels: small enough to
 #: stay in a core's L2 cache between the chain and the ``gemm`` that consumes it.
@@ -89,6 +89,19 @@ def next_block(typingctx: Any, counter: Any) -> Any:
 
 
 @numba.njit(cache=True, nogil=True)
+def take_block(counter: np.ndarray, m: int, block: int) -> tuple[int, int]:
+    """``(start, stop)`` of the next block of ``block`` rows, or ``(m, m)`` when none is left.
+
+    The kernels' one work queue: each thread takes blocks from the shared ``counter``
+    until it passes the last of the ``m`` rows, so the threads running a kernel together
+    cover every block once, each as many as it gets to.  (A numba generator would read
+    better but breaks numba's disk cache across functions.)
+    """
+    start = min(m, next_block(counter) * block)
+    return start, min(m, start + block)
+
+
+@numba.njit(cache=True, nogil=True)
 def chain_block(X: np.ndarray, parent: np.ndarray, var: np.ndarray, start: int,
                 XT: np.ndarray, T: np.ndarray) -> None:
     """``T[i, r]`` = monomial ``i`` at row ``start + r``: the block transposed (t, rows).
@@ -115,23 +128,21 @@ def chain_block(X: np.ndarray, parent: np.ndarray, var: np.ndarray, start: int,
 
 
 @numba.njit(cache=True, nogil=True)
-def eval_chain(counter: np.ndarray, X: np.ndarray, parent: np.ndarray, var: np.ndarray,
-               out: np.ndarray) -> None:
-    """Write the monomials of ``X`` (m, n) into ``out`` (m, t), one multiply each."""
-    m = X.shape[0]
-    t = parent.shape[0]
-    n_blocks = (m + ROW_BLOCK - 1) // ROW_BLOCK
-    while True:
-        b = next_block(counter)
-        if b >= n_blocks:
-            break
-        for r in range(b * ROW_BLOCK, min(m, (b + 1) * ROW_BLOCK)):
-            for i in range(t):
-                p = parent[i]
-                if p < 0:
-                    out[r, i] = 1.0
-                else:
-                    out[r, i] = out[r, p] * X[r, var[i]]
+def next_monomials(counter: np.ndarray, X: np.ndarray, parent: np.ndarray, var: np.ndarray,
+                   XT: np.ndarray, buf: np.ndarray) -> tuple[int, np.ndarray]:
+    """Take the next block (:func:`take_block`) and evaluate its monomials.
+
+    Returns ``(start, T)``: ``T`` (t, rows) holds the monomials of rows ``start`` to
+    ``start + rows`` transposed (``buf`` itself for a full block of ``buf.shape[1]``
+    rows), and ``rows == 0`` once the blocks are used up.
+    """
+    block = buf.shape[1]
+    start, stop = take_block(counter, X.shape[0], block)
+    rows = stop - start
+    T = buf if rows == block else np.empty((buf.shape[0], rows))
+    if rows > 0:
+        chain_block(X, parent, var, start, XT, T)
+    return start, T
 
 
 @numba.njit(cache=True, nogil=True)
@@ -142,15 +153,13 @@ def eval_chain_grad(counter: np.ndarray, X: np.ndarray, parent: np.ndarray,
     Product rule along the chain: for ``mu_i = mu_p * x_v``,
     ``d mu_i / d x_k = (d mu_p / d x_k) * x_v + [k == v] * mu_p``.
     """
-    m, n = X.shape
-    t = parent.shape[0]
-    n_blocks = (m + ROW_BLOCK - 1) // ROW_BLOCK
+    n = X.shape[1]
     while True:
-        b = next_block(counter)
-        if b >= n_blocks:
+        start, stop = take_block(counter, X.shape[0], ROW_BLOCK)
+        if start == stop:
             break
-        for r in range(b * ROW_BLOCK, min(m, (b + 1) * ROW_BLOCK)):
-            for i in range(t):
+        for r in range(start, stop):
+            for i in range(parent.shape[0]):
                 p = parent[i]
                 if p < 0:
                     mu[r, i] = 1.0
@@ -178,21 +187,16 @@ def eval_polys(counter: np.ndarray, X: np.ndarray, parent: np.ndarray, var: np.n
     (t, rows), contracted into ``acc`` (p, rows) along contiguous rows (vectorised),
     and written to its rows of ``out`` once.
     """
-    m = X.shape[0]
     t = parent.shape[0]
     p = indptr.shape[0] - 1
-    n_blocks = (m + block - 1) // block
     buf = np.empty((t, block))
     XT = np.empty((X.shape[1], block))
     acc = np.empty((p, block))
     while True:
-        b = next_block(counter)
-        if b >= n_blocks:
+        start, T = next_monomials(counter, X, parent, var, XT, buf)
+        rows = T.shape[1]
+        if rows == 0:
             break
-        start = b * block
-        rows = min(block, m - start)
-        T = buf if rows == block else np.empty((t, rows))
-        chain_block(X, parent, var, start, XT, T)
         for j in range(p):
             a = acc[j]
             for r in range(rows):
@@ -221,20 +225,14 @@ def gram(counter: np.ndarray, X: np.ndarray, parent: np.ndarray, var: np.ndarray
     ``T`` (t, rows) adds ``T[k:] @ Tᵀ`` to ``acc``, this thread's partial sum (the
     caller adds the threads' sums).
     """
-    m = X.shape[0]
     t = parent.shape[0]
-    n_blocks = (m + block - 1) // block
     buf = np.empty((t, block))
     XT = np.empty((X.shape[1], block))
     tmp = np.empty((t - k, t))
     while True:
-        b = next_block(counter)
-        if b >= n_blocks:
+        _, T = next_monomials(counter, X, parent, var, XT, buf)
+        if T.shape[1] == 0:
             break
-        start = b * block
-        rows = min(block, m - start)
-        T = buf if rows == block else np.empty((t, rows))
-        chain_block(X, parent, var, start, XT, T)
         np.dot(T[k:], T.T, tmp)
         acc += tmp
 

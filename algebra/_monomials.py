@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from algebra._errors import AlgebraError
-from algebra._kernels import eval_chain
+from algebra._kernels import block_rows, eval_polys
 from algebra._orders import TermOrder, get_term_order
 from algebra._threads import run_kernel
 from algebra._validation import (
@@ -441,8 +441,15 @@ def default_chunk_rows(row_bytes: int, chunk_size: int | None) -> int:
 
 
 def chain_into(X: np.ndarray, parent: np.ndarray, var: np.ndarray, out: np.ndarray) -> None:
-    """Write the monomials of validated ``X`` into ``out`` (m, t) under the thread budget."""
-    run_kernel(eval_chain, X.shape[0], X, parent, var, out)
+    """Write the monomials of validated ``X`` into ``out`` (m, t) under the thread budget.
+
+    The fused evaluation kernel with the identity as coefficients: polynomial ``i`` is
+    monomial ``i``.
+    """
+    t = parent.shape[0]
+    index = np.arange(t + 1, dtype=np.int64)
+    run_kernel(eval_polys, X.shape[0], X, parent, var, index, index[:t], np.ones(t), False,
+               block_rows(2 * t), out)
 
 
 def chain_monomials(

@@ -19,10 +19,10 @@ table and writes ``benchmarks/results/bench_monomials.json`` (see README.md).
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 from _results import metric, write_results
+from _timing import best_time
 
 from algebra import (
     PolynomialSet,
@@ -34,15 +34,9 @@ from algebra import (
 from algebra._threads import available_cores
 
 
-def best_time(fn, repeat: int) -> float:
+def seconds(fn, repeat: int) -> float:
     """The best wall time of ``repeat`` calls after one warm-up call."""
-    fn()
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
+    return best_time(fn, repeat, warmup=True)[0]
 
 
 def numpy_jacobian(X: np.ndarray, E: np.ndarray, coef: np.ndarray) -> np.ndarray:
@@ -67,10 +61,10 @@ def main() -> None:
     for n, d in [(4, 4), (8, 3), (16, 2)]:
         E = all_monomials(n, d)
         X = rng.uniform(-1, 1, size=(m, n))
-        t_np = best_time(lambda X=X, E=E: np.prod(X[:, None, :] ** E[None], axis=2), repeat)
+        t_np = seconds(lambda X=X, E=E: np.prod(X[:, None, :] ** E[None], axis=2), repeat)
         for name, threads in (("1 thread", 1), (f"{available_cores()} threads", None)):
             with thread_budget(threads):
-                t = best_time(lambda X=X, E=E: evaluate_monomials(X, E), repeat)
+                t = seconds(lambda X=X, E=E: evaluate_monomials(X, E), repeat)
             label = f"monomials n={n} d={d} t={len(E)} {name}"
             print(f"{label:<34}{t:>10.4f}{t_np:>10.4f}{t_np / t:>8.1f}")
             monomial_rows.append({"m": m, "n": n, "degree": d, "terms": len(E),
@@ -82,8 +76,8 @@ def main() -> None:
         coef = rng.standard_normal((len(E), p))
         P = PolynomialSet(E, coef)
         X = rng.uniform(-1, 1, size=(m // 10, n))
-        t = best_time(lambda P=P, X=X: P.gradient(X), repeat)
-        t_np = best_time(lambda X=X, E=E, c=coef: numpy_jacobian(X, E, c), repeat)
+        t = seconds(lambda P=P, X=X: P.gradient(X), repeat)
+        t_np = seconds(lambda X=X, E=E, c=coef: numpy_jacobian(X, E, c), repeat)
         label = f"gradient n={n} d={d} p={p}"
         print(f"{label:<34}{t:>10.4f}{t_np:>10.4f}{t_np / t:>8.1f}")
         gradient_rows.append({"m": m // 10, "n": n, "degree": d, "polys": p, "vinet_s": t,
@@ -93,7 +87,7 @@ def main() -> None:
     base = None
     for size in sizes:
         pts = np.unique(rng.integers(-20, 21, size=(size, 3)), axis=0)
-        t = best_time(lambda pts=pts: buchberger_moller(pts, "degrevlex"), 1)
+        t = seconds(lambda pts=pts: buchberger_moller(pts, "degrevlex"), 1)
         base = base or t
         print(f"{'exact BM m=' + str(len(pts)) + ' n=3':<34}{t:>10.4f}{'':>10}{t / base:>8.1f}")
         bm_rows.append({"points": len(pts), "n": 3, "seconds": t, "ratio_to_smallest": t / base})

@@ -14,6 +14,7 @@ from algebra._threads import (
     budget,
     kernel_threads,
     run_kernel,
+    single_threaded_blas,
 )
 
 
@@ -128,6 +129,9 @@ def test_thread_budget_scopes_the_kernels_and_blas_and_restores_them():
         with thread_budget(None):  # the default again, inside
             assert budget() == available_cores()
         assert budget() == 1
+    assert blas_threads() == before
+    with single_threaded_blas():
+        assert set(blas_threads().values()) == {1}
     assert blas_threads() == before
     # More than the cores is capped to them; few rows stay on the calling thread.
     with thread_budget(10**6):

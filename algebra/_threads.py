@@ -15,7 +15,8 @@ what algebra may use:
   (:func:`single_threaded_blas`), so the two never hold more than ``threads`` busy
   threads together.
 
-The default budget is every core this process may run on (:func:`os.sched_getaffinity`);
+The default budget is every core this process may run on (:func:`os.sched_getaffinity`),
+capped by ``NUMBA_NUM_THREADS`` (which joblib's process workers set to their share);
 :func:`thread_budget` sets another for a block of code.
 """
 
@@ -30,6 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
 from typing import Any
 
+import numba
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
@@ -64,11 +66,17 @@ _POOL_LOCK = threading.Lock()
 
 
 def available_cores() -> int:
-    """Cores this process may run on."""
+    """Cores this process may run on, capped by ``NUMBA_NUM_THREADS``.
+
+    joblib's process workers set ``NUMBA_NUM_THREADS`` (with ``OMP_NUM_THREADS`` and the
+    BLAS variables) to their share of the cores, so fits run ``n_jobs`` at a time do not
+    each take every core; the variable is also the user's way to cap the default.
+    """
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, numba.config.NUMBA_NUM_THREADS))
 
 
 def budget() -> int:
@@ -166,7 +174,10 @@ def thread_budget(threads: int | None) -> Iterator[None]:
     core busy with other work slows a kernel by its share only.  One thread is the
     steadiest choice when every core is busy, and the right one inside workers that
     already run in parallel (e.g. one fit per class in joblib's processes).  The budget
-    belongs to the calling thread (a :class:`contextvars.ContextVar`).
+    belongs to the calling thread (a :class:`contextvars.ContextVar`); the default can
+    also be capped for the whole process with the environment variable
+    ``NUMBA_NUM_THREADS``, which joblib's process workers set to their share of the
+    cores.
 
     Parameters
     ----------

@@ -1,5 +1,9 @@
 """The fused numba kernels and the thread budget, against numpy re-computations."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from threadpoolctl import threadpool_info
@@ -138,6 +142,15 @@ def test_thread_budget_scopes_the_kernels_and_blas_and_restores_them():
         assert budget() == available_cores()
         assert kernel_threads(PARALLEL_MIN_ROWS - 1) == 1
         assert kernel_threads(PARALLEL_MIN_ROWS) == available_cores()
+
+
+def test_numba_num_threads_caps_the_default_budget():
+    # joblib's process workers set NUMBA_NUM_THREADS to their share of the cores.
+    code = "from algebra._threads import budget; print(budget())"
+    env = {**os.environ, "NUMBA_NUM_THREADS": "1"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.strip() == "1"
 
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, "2", True])

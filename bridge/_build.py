@@ -150,7 +150,7 @@ def prepare_cut(
             f"class(es) {missing or sorted(set(labels.tolist()) - set(range(n_classes)))} "
             "are absent or out of range; add samples of every class."
         )
-    backbone = neural.truncate(model, node).eval()
+    backbone = neural.truncate(model, node, example_input=X[:1]).eval()
     for p in backbone.parameters():
         p.requires_grad_(not freeze_backbone)
     latents, _ = neural.extract_latents(backbone, X, pooling=pooling, progress=progress)

@@ -13,7 +13,6 @@ from typing import Any
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 import neural
 from bridge._baselines import linear_probe, random_monomial_baseline
@@ -104,7 +103,7 @@ def compare_cuts(
     arch: str | None = None,
     arch_kwargs: dict[str, Any] | None = None,
     throughput_repeats: int = 10,
-    progress: bool = True,
+    progress: bool | None = None,
     random_state: int = 0,
     **settings: Any,
 ) -> dict[str, Any]:
@@ -123,9 +122,9 @@ def compare_cuts(
     throughput_repeats : int, default=10
         Timed passes per model, in interleaved rounds (:func:`interleaved_throughput`;
         the fastest is reported, batch 256).
-    progress : bool, default=True
+    progress : bool or None, default=None
         One progress bar over the models built and the final timing (the builders'
-        own bars are off).
+        own bars are off); ``None``: only when stderr is a terminal.
     random_state : int, default=0
         Seed of every model built (subsampling, heads, mini-batch order).
     **settings
@@ -154,8 +153,8 @@ def compare_cuts(
     models = {}
     # One bar over the whole comparison; the builders' own bars (extraction, per-class
     # fits, fine-tuning) stay off, or a run prints a dozen interleaved bars per cut.
-    bar = tqdm(total=3 * len(nodes) + 1, desc="models", unit="model", disable=not progress,
-               leave=False)
+    bar = neural.progress_bar(total=3 * len(nodes) + 1, progress=progress, desc="models",
+                              unit="model", leave=False)
     for node in nodes:
         bar.set_postfix_str(f"VI-Net at {node}")
         vinet = build_vinet(model, node, train_data, **common, **settings)

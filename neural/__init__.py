@@ -26,6 +26,7 @@ from neural._train import (
     train_classifier,
 )
 from neural._truncate import NodeInfo, list_nodes, truncate
+from neural._util import progress_bar
 from vinet import VinetError
 
 __all__ = [
@@ -57,6 +58,7 @@ __all__ = [
     "make_preprocessing",
     "pool",
     "pretrained_digits_model",
+    "progress_bar",
     "resnet18",
     "resnet34",
     "save_shard",

@@ -19,9 +19,6 @@ import sympy
 
 from algebra import TERM_ORDERS, PolynomialSet, buchberger_moller, rational_circle_points
 
-NAME = "demo"
-HELP = "Run the whole pipeline on the bundled default data."
-
 #: Cut points of the digits ResNet: the ends of layer1 and layer2 and the first ReLU
 #: of layer3 (6, 3 and 2 of its 9 convolutions removed).
 DEFAULT_NODES = ("relu_2", "relu_4", "relu_5")

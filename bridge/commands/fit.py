@@ -4,6 +4,8 @@ Examples
 --------
 ``vinet fit --arch resnet18 --weights w.pt --node layer3 --data train.npz --out vinet.pt``
 ``vinet fit --digits --node relu_4 --pooling flatten --out vinet.pt``
+``vinet fit --arch torchvision.models:resnet18 --num-classes 10 --weights w.pt --node layer3
+--data images/ --image-size 32 --out vinet.pt``
 """
 
 from __future__ import annotations
@@ -11,27 +13,19 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-NAME = "fit"
-HELP = "Build and train VI-Net from a model, a cut node and data; save it as one file."
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``fit`` options to ``parser``."""
     from bridge._build import VINET_METHODS
+    from bridge.commands._common import add_data_arguments, add_model_arguments
     from neural import POOLINGS
 
-    model = parser.add_argument_group("model")
-    model.add_argument("--arch", help="registered architecture (resnet18, resnet34, digits_resnet)")
-    model.add_argument("--weights", help="state_dict file for --arch")
-    model.add_argument("--num-classes", type=int, help="num_classes option of --arch")
-    model.add_argument("--in-channels", type=int, help="in_channels option of --arch")
-    model.add_argument("--node", required=True,
-                       help="where to cut, e.g. layer2 (see `vinet extract --list-nodes`)")
-    data = parser.add_mutually_exclusive_group(required=True)
-    data.add_argument("--data", metavar="FILE.npz",
-                      help="training arrays X (N, C, H, W) and y (N,)")
-    data.add_argument("--digits", action="store_true",
-                      help="bundled digits (train split); without --arch, the cached model")
+    add_model_arguments(parser)
+    parser.add_argument("--node", required=True,
+                        help="where to cut, e.g. layer2 (see `vinet extract --list-nodes`)")
+    add_data_arguments(parser, labels="y (N,)", split="train",
+                       digits_help="bundled digits (train split); without --arch, the "
+                                   "cached model")
     parser.add_argument("--out", required=True, type=Path, metavar="MODEL.pt",
                         help="where to save the VI-Net")
     vi = parser.add_argument_group("VI-Net")
@@ -64,10 +58,9 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from bridge._build import build_vinet
-    from bridge.commands._common import load_data, load_network, show_progress
+    from bridge.commands._common import arch_options, load_data, load_network, show_progress
     from neural import DIGITS_RECIPE
 
-    args.split = "train"
     model = load_network(args)
     X, y = load_data(args)
     if y is None:
@@ -77,9 +70,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.arch is None:  # the cached digits model
         arch, arch_kwargs = DIGITS_RECIPE["arch"], dict(DIGITS_RECIPE["model"])
     else:
-        arch = args.arch
-        arch_kwargs = {k: v for k, v in (("num_classes", args.num_classes),
-                                         ("in_channels", args.in_channels)) if v is not None}
+        arch, arch_kwargs = args.arch, arch_options(args)
     net = build_vinet(
         model, args.node, (X, y), n_components=args.n_components, pooling=args.pooling,
         method=args.method, psi=args.psi, max_degree=args.max_degree,

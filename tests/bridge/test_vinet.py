@@ -218,7 +218,8 @@ def test_load_errors(tiny_vinet, tmp_path):
     payload["config"]["arch"] = "no_such_net"
     unknown = tmp_path / "unknown.pt"
     torch.save(payload, unknown)
-    with pytest.raises(BridgeError, match="'no_such_net' in the file is not a registered"):
+    with pytest.raises(BridgeError, match=r"was built on arch='no_such_net', which is not a "
+                                          r"registered architecture .* pass model="):
         VINet.load(unknown)
     # A file whose state belongs to another registered architecture names the keys.
     payload = torch.load(good, weights_only=True)
@@ -230,13 +231,61 @@ def test_load_errors(tiny_vinet, tmp_path):
         VINet.load(foreign)
 
 
-def test_save_needs_the_architecture(tiny_model, tiny_data, tmp_path):
-    settings = {**TINY_SETTINGS, "arch": None, "epochs": 0}
-    net = linear_probe(tiny_model, TINY_NODE, tiny_data[0],
-                       **{k: v for k, v in settings.items()
-                          if k not in ("psi", "max_degree", "keep")})
-    with pytest.raises(BridgeError, match=r"pass arch='name'"):
-        net.save(tmp_path / "x.pt")
+def test_any_model_saves_and_loads_with_its_network(tiny_model, tiny_data, tmp_path):
+    # Built without arch=: saved all the same; load() needs the network, whose weights
+    # are replaced by the file's.
+    settings = {k: v for k, v in TINY_SETTINGS.items() if k not in ("arch", "arch_kwargs")}
+    net = build_vinet(tiny_model, TINY_NODE, tiny_data[0], **{**settings, "epochs": 1})
+    assert net.config["arch"] is None
+    net.save(tmp_path / "x.pt")
+    with pytest.raises(BridgeError, match=r"a network of unknown architecture \(arch=None\), so "
+                                          r"load\(\) cannot rebuild its backbone: pass model="):
+        VINet.load(tmp_path / "x.pt")
+    other = copy.deepcopy(tiny_model)
+    with torch.no_grad():
+        for p in other.parameters():
+            p.add_(1.0)  # other weights, same architecture
+    before = copy.deepcopy(other.state_dict())
+    back = VINet.load(tmp_path / "x.pt", model=other)
+    X = tiny_data[1][0][:20]
+    with torch.no_grad():
+        assert torch.equal(back(X), net(X))
+    assert back.parameter_counts() == net.parameter_counts()
+    # The network passed is left as it was.
+    assert all(torch.equal(v, before[k]) for k, v in other.state_dict().items())
+    with pytest.raises(BridgeError, match=r"model must be a torch\.nn\.Module"):
+        VINet.load(tmp_path / "x.pt", model="resnet18")
+
+
+def test_load_keeps_the_backbone_frozen(tiny_vinet, tiny_model, tiny_data, tmp_path):
+    def trainable(net):
+        return sum(p.numel() for p in net.parameters() if p.requires_grad)
+
+    tiny_vinet.save(tmp_path / "frozen.pt")
+    back = VINet.load(tmp_path / "frozen.pt")
+    assert back.config["freeze_backbone"] is True
+    # Trainable: the polynomial coefficients and the head, not the backbone.
+    assert trainable(back) == trainable(tiny_vinet) == (
+        back.poly.coef.numel() + sum(p.numel() for p in back.head.parameters()))
+    assert trainable(back) < sum(p.numel() for p in back.parameters())
+    unfrozen = build_vinet(tiny_model, TINY_NODE, tiny_data[0],
+                           **{**TINY_SETTINGS, "epochs": 1, "freeze_backbone": False})
+    unfrozen.save(tmp_path / "unfrozen.pt")
+    again = VINet.load(tmp_path / "unfrozen.pt")
+    assert trainable(again) == trainable(unfrozen) == sum(p.numel() for p in again.parameters())
+
+
+def test_load_without_the_backbone_reads_generators_and_counts(tiny_vinet, tmp_path):
+    tiny_vinet.save(tmp_path / "v.pt")
+    light = VINet.load(tmp_path / "v.pt", backbone=False)
+    assert light.parameter_counts() == tiny_vinet.parameter_counts()
+    for a, b in zip(light.generators(), tiny_vinet.generators(), strict=True):
+        assert a == b
+    assert torch.equal(light.head.weight, tiny_vinet.head.weight)
+    with pytest.raises(BridgeError, match="loaded with backbone=False and cannot run"):
+        light(torch.zeros(1, 1, 8, 8))
+    with pytest.raises(BridgeError, match="no backbone to save"):
+        light.save(tmp_path / "again.pt")
 
 
 def test_bad_configurations(tiny_model, tiny_data):

@@ -2,9 +2,9 @@
 
 Each command runs in a fresh interpreter, as the ``vinet`` script does:
 ``python -m bridge.cli --help`` (the same imports as the installed script) and
-``--version``, timed in turns with ``python -c pass`` so that the load of a shared machine weighs on both sides
-alike. Reported: the best of the repeats of each, and each command's ratio to
-``python -c pass``.
+``--version``, timed in turns with ``python -c pass`` so that the load of a shared
+machine weighs on both sides alike. Reported: the best of the repeats of each, and
+each command's ratio to ``python -c pass``.
 
 Targets (issue 11): ``vinet --help`` and ``vinet --version`` within 0.5 s; as a ratio,
 0.5 s is 10 times the 0.05 s a bare interpreter takes to start on an idle machine, so

@@ -14,32 +14,42 @@ from typing import TYPE_CHECKING, Any
 from vinet import VinetError
 
 if TYPE_CHECKING:  # for type checkers and readers; at run time __getattr__ imports them
-    from bridge._baselines import linear_probe, random_monomial_baseline
+    from bridge._auto import SEARCH_SPACE, tune_vinet
+    from bridge._baselines import linear_probe, mlp_head_baseline, random_monomial_baseline
     from bridge._build import build_vinet
+    from bridge._config import VINetConfig
     from bridge._errors import BridgeError
     from bridge._layer import PolynomialLayer
     from bridge._vinet import VINet, evaluate_model
 
 #: Public name -> the private module that defines it.
 _MODULES = {
+    "SEARCH_SPACE": "bridge._auto",
     "BridgeError": "bridge._errors",
     "PolynomialLayer": "bridge._layer",
     "VINet": "bridge._vinet",
+    "VINetConfig": "bridge._config",
     "build_vinet": "bridge._build",
     "evaluate_model": "bridge._vinet",
     "linear_probe": "bridge._baselines",
+    "mlp_head_baseline": "bridge._baselines",
     "random_monomial_baseline": "bridge._baselines",
+    "tune_vinet": "bridge._auto",
 }
 
 __all__ = [
+    "SEARCH_SPACE",
     "BridgeError",
     "PolynomialLayer",
     "VINet",
+    "VINetConfig",
     "VinetError",
     "build_vinet",
     "evaluate_model",
     "linear_probe",
+    "mlp_head_baseline",
     "random_monomial_baseline",
+    "tune_vinet",
 ]
 
 

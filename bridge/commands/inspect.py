@@ -52,10 +52,12 @@ def run(args: argparse.Namespace) -> int:
     net = VINet.load(args.model, backbone=False)
     cfg = net.config
     counts = net.parameter_counts()
+    settings = cfg.get("settings", cfg)  # format 1 files kept the settings at the top
+    k = getattr(net.preprocess, "out_features", cfg.get("n_components_out"))
     print(f"{args.model}: {net.kind} model, arch={cfg.get('arch')}, node={cfg.get('node')}, "
           f"pooling={cfg.get('pooling')}, latent width {cfg.get('latent_width')} -> "
-          f"{cfg.get('n_components_out')} components ({cfg.get('scaling')} scaling), "
-          f"{cfg.get('n_classes')} classes")
+          f"{k} components ({settings.get('scaling')} scaling), "
+          f"{cfg.get('n_classes')} classes" + (", head sees the latents too" if net.skip else ""))
     print(f"parameters: total {counts['total']:,} (base {counts['base']:,}, prep "
           f"{counts['prep']:,}, poly {counts['poly']:,}, head {counts['head']:,})")
     if not net.has_poly:
@@ -68,7 +70,9 @@ def run(args: argparse.Namespace) -> int:
           f"in {k} variables z0..z{k - 1}, degree <= {poly.max_degree}; each feature is "
           "|g(z)| (coefficients after fine-tuning)")
     labels = poly.labels.cpu().numpy()
-    weight = net.head.weight.detach().double().norm(dim=0).cpu().numpy()  # (p,)
+    # The head's last p columns read the generators (the first D, with skip, the latents).
+    head = net.head.weight.detach().double()[:, -poly.out_features:]
+    weight = head.norm(dim=0).cpu().numpy()  # (p,)
     classes = np.unique(labels)
     sets = net.generators()
     rows = [("class", "generators", "degrees", "nonzero coefficients", "top head weight")]

@@ -110,6 +110,10 @@ class VINet(nn.Module):
         :class:`~bridge.VINetConfig` it was built with, as a dict).
     history_ : list of float
         Training loss per fine-tuning epoch (empty for a loaded model).
+    timings_ : dict
+        Seconds of each phase of :func:`~bridge.build_vinet` (``extraction``,
+        ``preprocessing``, ``fits`` with ``fits_per_class``, ``pruning``,
+        ``fine_tuning``, ``total``); empty for the baselines and a loaded model.
 
     Notes
     -----
@@ -138,6 +142,7 @@ class VINet(nn.Module):
         self.config: dict[str, Any] = dict(config or {})
         self.config.update(pooling=pooling, grid=int(grid), skip=self.skip)
         self.history_: list[float] = []
+        self.timings_: dict[str, Any] = {}
 
     @property
     def kind(self) -> str:

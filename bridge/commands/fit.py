@@ -57,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from torch.utils.data import Dataset
+
     from bridge._build import build_vinet
     from bridge.commands._common import (
         arch_options,
@@ -69,10 +71,11 @@ def _run(args: argparse.Namespace) -> int:
 
     model = load_network(args)
     X, y = load_data(args)
-    if y is None:
+    if y is None and not isinstance(X, Dataset):  # an image folder's items carry labels
         from bridge._errors import BridgeError
 
         raise BridgeError(f"--data {args.data!r} has no labels 'y'; VI-Net needs labelled data.")
+    data = X if y is None else (X, y)
     if args.arch is None:  # the cached digits model
         arch, arch_kwargs = DIGITS_RECIPE["arch"], dict(DIGITS_RECIPE["model"])
     else:
@@ -82,7 +85,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.auto:
         from bridge._auto import tune_vinet
 
-        config, trials = tune_vinet(model, args.node, (X, y), config,
+        config, trials = tune_vinet(model, args.node, data, config,
                                     time_budget=args.time_budget, n_jobs=args.n_jobs,
                                     progress=progress, random_state=args.random_state)
         tried = ", ".join(f"{t['settings'] or 'start'}: "
@@ -90,7 +93,7 @@ def _run(args: argparse.Namespace) -> int:
                              else f"{100 * t['val_accuracy']:.2f}%") for t in trials)
         print(f"automatic mode tried {len(trials)} setting(s) on a validation split of the "
               f"training data ({tried}); chosen: {config}")
-    net = build_vinet(model, args.node, (X, y), config, n_jobs=args.n_jobs, arch=arch,
+    net = build_vinet(model, args.node, data, config, n_jobs=args.n_jobs, arch=arch,
                       arch_kwargs=arch_kwargs, progress=progress, random_state=args.random_state)
     net.save(args.out)
     counts = net.parameter_counts()
@@ -100,5 +103,26 @@ def _run(args: argparse.Namespace) -> int:
           f"poly {counts['poly']:,}, head {counts['head']:,})")
     if net.history_:
         print(f"fine-tuning loss: {net.history_[0]:.4f} -> {net.history_[-1]:.4f}")
+    print(timing_line(net.timings_))
     print(f"saved {args.out}")
     return 0
+
+
+def timing_line(timings: dict) -> str:
+    """One line of :attr:`bridge.VINet.timings_`: each phase's seconds and the total.
+
+    Parameters
+    ----------
+    timings : dict
+        As :func:`bridge.build_vinet` records it.
+
+    Returns
+    -------
+    str
+    """
+    per_class = timings["fits_per_class"]
+    return (f"time: extraction {timings['extraction']:.1f} s, preprocessing "
+            f"{timings['preprocessing']:.1f} s, per-class fits {timings['fits']:.1f} s "
+            f"({len(per_class)} classes, slowest {max(per_class):.1f} s), pruning "
+            f"{timings['pruning']:.1f} s, fine-tuning {timings['fine_tuning']:.1f} s; total "
+            f"{timings['total']:.1f} s")

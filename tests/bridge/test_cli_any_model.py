@@ -3,6 +3,7 @@ network each go through ``vinet fit`` -> ``inspect`` -> ``evaluate`` -> ``export
 fresh processes, and the exported files run without vinet."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -114,6 +115,19 @@ def test_data_may_be_an_image_folder(torchvision, tmp_path, capsys):
                  "--data", str(tmp_path / "test"), "--out", str(tmp_path / "lat")]) == 0
     with np.load(tmp_path / "lat" / "shard-00000-of-00001.npz") as z:
         assert z["latents"].shape == (30, 8) and z["labels"].tolist() == y.tolist()
+    # vinet fit streams the folder through the network (a factory without --weights:
+    # the network as the factory returns it) and reports the time of each phase.
+    write_image_folder(tmp_path / "train", *images(100, 16, 0))
+    assert main(["fit", "--arch", "tests.bridge.mynets:build", "--node", "add", "--data",
+                 str(tmp_path / "train"), "--n-components", "4", "--psi", "0.05", "--keep", "2",
+                 "--epochs", "1", "--no-progress", "--out", str(tmp_path / "f.pt")]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"time: extraction \d+\.\d s, preprocessing \d+\.\d s, per-class fits "
+                     r"\d+\.\d s \(10 classes, slowest \d+\.\d s\), pruning \d+\.\d s, "
+                     r"fine-tuning \d+\.\d s; total \d+\.\d s", out), out
+    fitted = VINet.load(tmp_path / "f.pt", model=FunctionalNet())
+    assert fitted.config["arch"] == "tests.bridge.mynets:build"
+    assert fitted.config["input_shape"] == [3, 16, 16]
     # --image-size: shorter side resized to N, centre crop N x N.
     write_image_folder(tmp_path / "big", *images(4, 20, 2))
     folder = image_folder(str(tmp_path / "big"), 12)

@@ -383,3 +383,77 @@ def test_layer_from_vinet_generators_round_trip(tiny_vinet):
     z = torch.rand(7, tiny_vinet.poly.in_features, dtype=torch.float64)
     ref = copy.deepcopy(tiny_vinet.poly).double()
     torch.testing.assert_close(layer(z), ref(z))
+
+
+def test_build_takes_a_dataset_and_a_shuffling_dataloader(tiny_model, tiny_data):
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from bridge._build import prepare_cut
+    from bridge._config import VINetConfig
+
+    X, y = tiny_data[0]
+    settings = {**TINY_SETTINGS, "epochs": 1}
+    config = VINetConfig(pooling="avg", n_components=5, distill=0.5)
+    # A map-style Dataset is streamed in its order: the inputs of the tensors' build
+    # (to float32 rounding: the batches are stacked by the DataLoader), images not kept.
+    ref = prepare_cut(tiny_model, TINY_NODE, (X, y), config, arch=None, arch_kwargs=None,
+                      progress=False)
+    cut = prepare_cut(tiny_model, TINY_NODE, TensorDataset(X, y), config, arch=None,
+                      arch_kwargs=None, progress=False)
+    assert torch.equal(cut.y, ref.y) and cut.meta == ref.meta and cut.images is None
+    torch.testing.assert_close(cut.x, ref.x, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(cut.teacher, ref.teacher, rtol=1e-5, atol=1e-6)
+    net = build_vinet(tiny_model, TINY_NODE, TensorDataset(X, y), **settings)
+    assert net.has_poly and net.config["input_shape"] == [1, 8, 8]
+    # A shuffling DataLoader gives another order on every pass: the latents, labels and
+    # teacher logits of one row must still belong to one image (found by its latents).
+    loader = DataLoader(TensorDataset(X, y), batch_size=64, shuffle=True,
+                        generator=torch.Generator().manual_seed(0))
+    cut = prepare_cut(tiny_model, TINY_NODE, loader, config, arch=None, arch_kwargs=None,
+                      progress=False)
+    with torch.no_grad():
+        latents = pool(truncate(tiny_model, TINY_NODE)(X), "avg")
+        logits = tiny_model(X)
+    match = torch.cdist(cut.x, latents).argmin(dim=1)
+    assert not torch.equal(match, torch.arange(len(y)))  # shuffled ...
+    assert sorted(match.tolist()) == list(range(len(y)))  # ... each image once
+    assert torch.equal(cut.y, y[match])
+    torch.testing.assert_close(cut.teacher, logits[match], rtol=1e-5, atol=1e-5)
+    assert cut.images is None  # streamed: the images are not kept
+    probe = linear_probe(tiny_model, TINY_NODE, loader,
+                         **{k: v for k, v in settings.items()
+                            if k not in ("psi", "max_degree", "keep")})
+    assert probe.kind == "linear"
+    # Fine-tuning the backbone needs the images: a Dataset is read into memory first.
+    cut = prepare_cut(tiny_model, TINY_NODE, TensorDataset(X, y),
+                      config.replace(freeze_backbone=False), arch=None, arch_kwargs=None,
+                      progress=False)
+    assert torch.equal(cut.images, X) and torch.equal(cut.y, y)
+    net = build_vinet(tiny_model, TINY_NODE, TensorDataset(X, y),
+                      **{**settings, "freeze_backbone": False})
+    assert all(p.requires_grad for p in net.backbone.parameters()) and len(net.history_) == 1
+    with pytest.raises(BridgeError, match=r"yields images without labels"):
+        build_vinet(tiny_model, TINY_NODE, TensorDataset(X), **settings)
+
+
+def test_evaluate_takes_a_dataloader(tiny_vinet, tiny_data):
+    from torch.utils.data import DataLoader, TensorDataset
+
+    test = tiny_data[1]
+    loader = DataLoader(TensorDataset(*test), batch_size=32, shuffle=True)
+    assert tiny_vinet.evaluate(loader, throughput_repeats=0) == tiny_vinet.evaluate(
+        test, throughput_repeats=0)
+    with pytest.raises(BridgeError, match=r"images of data have shape \(1, 4, 4\) but this "
+                                          r"VINet was fitted on \(1, 8, 8\)"):
+        tiny_vinet.evaluate(TensorDataset(test[0][:, :, :4, :4], test[1]))
+
+
+def test_build_records_the_time_of_each_phase(tiny_vinet):
+    from bridge._build import PHASES
+
+    timings = tiny_vinet.timings_
+    assert all(timings[k] >= 0 for k in PHASES)
+    assert timings["total"] == pytest.approx(sum(timings[k] for k in PHASES))
+    assert len(timings["fits_per_class"]) == 10
+    # Classes fitted one after the other (n_jobs=1): their own times fit in the wall time.
+    assert sum(timings["fits_per_class"]) <= timings["fits"]

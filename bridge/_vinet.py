@@ -382,7 +382,8 @@ class VINet(nn.Module):
         self.eval()
         # A batch of 2: torch.export specialises sizes 0 and 1, so the batch size of the
         # example is kept symbolic only from 2 on.
-        example = (torch.zeros(2, *shape, dtype=self.head.weight.dtype),)
+        weight = self.head.weight
+        example = (torch.zeros(2, *shape, dtype=weight.dtype, device=weight.device),)
         batch = torch.export.Dim("batch")
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -413,7 +414,8 @@ class VINet(nn.Module):
 
     def _check_export(self, path: Path, fmt: str, shape: list[int]) -> None:
         """Compare the exported file's logits with the model's on three random images."""
-        x = torch.rand(3, *shape, generator=torch.Generator().manual_seed(0))
+        device = self.head.weight.device
+        x = torch.rand(3, *shape, generator=torch.Generator().manual_seed(0)).to(device)
         with torch.no_grad():
             expected = self.eval()(x)
             if fmt == "pt2":
@@ -423,7 +425,7 @@ class VINet(nn.Module):
 
                 session = onnxruntime.InferenceSession(str(path),
                                                        providers=["CPUExecutionProvider"])
-                got = torch.from_numpy(session.run(None, {"x": x.numpy()})[0])
+                got = torch.from_numpy(session.run(None, {"x": x.cpu().numpy()})[0]).to(device)
             else:
                 return
         error = float((got - expected).abs().max())

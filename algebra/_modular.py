@@ -9,7 +9,8 @@ Arnold, "Modular algorithms for computing Gröbner bases", JSC 2003):
    order and keeps the evaluation vectors of ``O`` in reduced echelon form.
 2. **Normal forms modulo many primes.**  With ``O`` and its border ``∂O`` fixed, each
    prime solves ``V C = W`` (``V``: values of ``O`` at the points, ``W``: values of
-   ``∂O``) in a batch run in parallel (:func:`~algebra._modular_kernels.solve_border`);
+   ``∂O``) by a blocked LU whose updates are BLAS matrix products
+   (:func:`~algebra._modular_kernels.solve_border`);
    column ``j`` of ``C`` holds the coordinates of ``NF(∂O[j])`` on ``O``.
 3. **Chinese remaindering** (Garner) combines the residues into ``C mod M``,
    ``M = p_1 ⋯ p_k``.  **Rational reconstruction** (Wang's half-extended Euclid, as in
@@ -47,25 +48,19 @@ from typing import Any
 import numpy as np
 
 from algebra._errors import AlgebraError
-from algebra._modular_kernels import (
-    PRIME_LIMIT,
-    bm_step,
-    point_residues,
-    solve_border,
-    solve_border_parallel,
-)
+from algebra._modular_kernels import PRIME_LIMIT, bm_step, point_residues, solve_border
 from algebra._monomials import _row_index, border, monomial_chain, order_ideal_closure
 from algebra._orders import TermOrder
 
 __all__ = ["crt", "enumerate_order_ideal", "modular_border_basis", "primes_below"]
 
-#: Primes per batch solved in parallel (fewer when the batch would exceed the memory below).
-BATCH_PRIMES = 8
-#: Bytes of the per-prime work arrays of one batch (values and the augmented system).
+#: Most primes per batch between reconstruction attempts (fewer when their residues
+#: would exceed the memory below).
+BATCH_PRIMES = 256
+#: Bytes of the residues of one batch.
 BATCH_BYTES = 256 * 2**20
-#: Work (m³ + m²·|∂O| per prime) above which a batch runs on all cores: waking the
-#: threads costs milliseconds on a busy machine, more than a small batch takes alone.
-PARALLEL_MIN_WORK = 2 * 10**7
+#: Entries reconstructed first, before an attempt over all of them.
+SAMPLES = 16
 #: Order ideals tried (rediscovered with a new prime) before giving up.
 MAX_DISCOVERIES = 8
 
@@ -97,14 +92,14 @@ def _is_prime(n: int) -> bool:
 
 
 def primes_below(count: int, limit: int = PRIME_LIMIT) -> list[int]:
-    """The ``count`` largest primes below ``limit`` (default ``2**26``), descending.
+    """The ``count`` largest primes below ``limit`` (default ``2**22``), descending.
 
     Parameters
     ----------
     count : int
         How many primes.
-    limit : int, default 2**26
-        Exclusive upper bound; must be at most ``2**26``.
+    limit : int, default 2**22
+        Exclusive upper bound; must be at most ``2**22``.
 
     Returns
     -------
@@ -127,7 +122,7 @@ def primes_below(count: int, limit: int = PRIME_LIMIT) -> list[int]:
 
 
 def _prime_stream() -> Iterator[int]:
-    """Primes below ``2**26``, descending, without end (extended on demand)."""
+    """Primes below ``2**22``, descending, without end (extended on demand)."""
     i = 0
     while True:
         if i >= len(_PRIMES):
@@ -236,7 +231,7 @@ def _rational_reconstruction(u: int, M: int) -> tuple[int, int] | None:
 
 #: Bits per limb when Chinese remaindering runs as one float64 matrix product.
 _LIMB = 16
-#: Primes per such product: residue (< 2**26) × limb (< 2**16) summed stays below 2**53.
+#: Primes per such product: residue (< 2**22) × limb (< 2**16) summed stays below 2**53.
 _CRT_CHUNK = 2**53 // (PRIME_LIMIT * 2**_LIMB)
 
 
@@ -275,7 +270,7 @@ def crt(residues: np.ndarray, primes: Sequence[int], scale: int = 1) -> np.ndarr
     residues : ndarray of int64, shape (e, k)
         Row ``j``: the residues of entry ``j`` modulo each prime.
     primes : sequence of int, length k
-        Distinct primes below ``2**26``.
+        Distinct primes below ``2**22``.
     scale : int, default 1
         Multiply every result by this modulo ``M``.
 
@@ -307,6 +302,9 @@ class _Crt:
         self.primes: list[int] = []
         self.residues: list[np.ndarray] = []
         self.dets: list[int] = []
+        #: Bits of M before the next attempt over every entry (after one failed, the
+        #: modulus must grow by a quarter first, so failed attempts cost O(log) passes).
+        self.next_full_bits = 0
 
     def add(self, p: int, residues: np.ndarray, det: int) -> None:
         self.primes.append(p)
@@ -317,9 +315,10 @@ class _Crt:
     def M(self) -> int:
         return math.prod(self.primes)
 
-    def entry(self, index: int) -> int:
-        """One entry (``index`` into the flattened coordinates) modulo ``M``."""
-        return int(crt(np.array([[r[index] for r in self.residues]]), self.primes)[0])
+    def entries(self, index: np.ndarray) -> list[int]:
+        """Some entries (``index`` into the flattened coordinates) modulo ``M``."""
+        return [int(v) for v in crt(np.stack([r[index] for r in self.residues], axis=1),
+                                    self.primes)]
 
     def det(self) -> int:
         return int(crt(np.array([self.dets]), self.primes)[0])
@@ -352,23 +351,36 @@ def _reconstruct(crt_: _Crt, pts: _Points, degree: int,
     def limit(D: int) -> int:
         return (half - D * B) // (pts.m * B)
 
+    if M.bit_length() < crt_.next_full_bits:
+        return None
     size = shape[0] * shape[1]
-    samples = [crt_.entry(size - 1), crt_.entry(size // 2)]
+    samples = crt_.entries(np.unique(np.linspace(0, size - 1, SAMPLES).astype(np.int64)))
+
+    def fits(D: int) -> bool:
+        return D > 0 and limit(D) > 0 and all(
+            abs(_symmetric(x * D % M, M)) <= limit(D) for x in samples)
+
     starts = []
     if pts.integer:
         # Every coordinate is a ratio of minors of V with denominator det V (Cramer).
         D = abs(_symmetric(crt_.det(), M))
-        if D and all(abs(_symmetric(x * D % M, M)) <= limit(D) for x in samples):
+        if fits(D):
             starts.append(D)
-    rr = [_rational_reconstruction(x, M) for x in samples]
-    if all(r is not None for r in rr):
-        starts.append(math.lcm(*(r[1] for r in rr)))  # type: ignore[index]
-    if not starts:
-        return None
+    D = 1
+    for x in samples:  # stop at the first sample that does not reconstruct yet
+        rr = _rational_reconstruction(x * D % M, M)
+        if rr is None:
+            break
+        D *= rr[1]
+    else:
+        if fits(D):
+            starts.append(D)
     for D in starts:
         found = _common_denominator(crt_, D, limit)
         if found is not None:
             return found[0], found[1].reshape(shape)
+    if starts:
+        crt_.next_full_bits = M.bit_length() * 5 // 4
     return None
 
 
@@ -376,10 +388,10 @@ def _common_denominator(crt_: _Crt, D: int, limit: Any) -> tuple[int, np.ndarray
     """Grow ``D`` until every ``D·x mod M`` is within ``limit(D)``: ``(D, N)`` or None."""
     M = crt_.M
     half = M // 2
+    Y = crt_.values(D)  # D·x mod M; kept up to date as D grows (one product per entry)
     for _ in range(8):
         if limit(D) <= 0:
             return None
-        Y = crt_.values(D)
         N = _symmetric(Y, M)
         bad = np.flatnonzero((np.abs(N) > limit(D)).astype(bool))
         if bad.size == 0:
@@ -398,6 +410,7 @@ def _common_denominator(crt_: _Crt, D: int, limit: Any) -> tuple[int, np.ndarray
             if rr is None or rr[1] == 1:
                 return None
             D *= rr[1]
+        Y = Y * (D // D0) % M
     return None
 
 
@@ -424,8 +437,8 @@ def modular_border_basis(
     order : TermOrder
         The term order.
     primes : sequence of int, optional
-        The primes to use, in order (each below ``2**26``); by default the largest
-        primes below ``2**26``.  Tests pass unlucky primes first.
+        The primes to use, in order (each below ``2**22``); by default the largest
+        primes below ``2**22``.  Tests pass unlucky primes first.
 
     Returns
     -------
@@ -465,14 +478,15 @@ def modular_border_basis(
         parent, var = monomial_chain(terms)
         degree = int(terms[np.concatenate([o_rows, b_rows])].sum(axis=1).max())
         t, nb = terms.shape[0], B.shape[0]
-        per_prime = 8 * (t * m + m * (m + nb) + m * nb)
+        per_prime = 8 * m * nb
         batch = max(1, min(BATCH_PRIMES, BATCH_BYTES // per_prime))
-        work = m**3 + m * m * nb
         acc = _Crt()
         result = None
-        size = 2  # batches double up to `batch`: few primes suffice for small coefficients
         while result is None:
-            size = min(2 * size, batch) if acc.primes else min(2, batch)
+            # Each batch adds half the primes so far (two at first): few primes suffice
+            # for small coefficients, and big ones take O(log) attempts, overshooting
+            # the primes needed by at most half.
+            size = min(max(2, len(acc.primes) // 2), batch)
             chosen: list[int] = []
             residues: list[np.ndarray] = []
             while len(chosen) < size:
@@ -485,10 +499,9 @@ def modular_border_basis(
             coords = np.empty((k, m, nb), dtype=np.int64)
             det = np.empty(k, dtype=np.int64)
             ok = np.empty(k, dtype=np.bool_)
-            kernel = solve_border_parallel if work * k >= PARALLEL_MIN_WORK else solve_border
-            kernel(np.stack(residues), np.array(chosen, dtype=np.int64), parent, var,
-                         o_rows, b_rows, np.empty((k, t, m), dtype=np.float64),
-                         np.empty((k, m, m + nb), dtype=np.float64), coords, det, ok)
+            solve_border(np.stack(residues), np.array(chosen, dtype=np.int64), parent, var,
+                         o_rows, b_rows, np.empty((t, m), dtype=np.float64),
+                         np.empty((m, m + nb), dtype=np.float64), coords, det, ok)
             if not ok.any():
                 break  # V is singular over Q: O came from an unlucky prime
             for i in np.flatnonzero(ok):
@@ -502,7 +515,8 @@ def modular_border_basis(
         coef = np.empty((t, nb), dtype=object)
         coef.fill(Fraction(0))
         coef[b_rows, np.arange(nb)] = Fraction(1)
-        coef[o_rows] = [[Fraction(-v, D) for v in row] for row in N.tolist()]
+        for i, j in zip(*np.nonzero((N != 0).astype(bool)), strict=True):
+            coef[o_rows[i], j] = Fraction(-N[i, j], D)
         return O, B, terms, coef, b_rows
     raise AlgebraError(
         f"the modular Buchberger-Moller found no certified order ideal in "

@@ -1,6 +1,6 @@
 """Numba kernels of the modular Buchberger–Möller algorithm (plain functions, never validate).
 
-Arithmetic is in the prime field ``F_p`` with ``p < 2**26``, in float64, as in the
+Arithmetic is in the prime field ``F_p`` with ``p < 2**22``, in float64, as in the
 exact linear algebra of FFLAS-FFPACK (Dumas, Giorgi & Pernet, "Dense linear algebra
 over word-size prime fields", ACM TOMS 2008): residues are integers in ``[0, p)``
 stored as doubles, so ``a + f * b < 2**53`` is computed exactly, and the remainder
@@ -14,9 +14,6 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-from numba import prange
-
-from algebra._kernels import jit_pair
 
 __all__ = [
     "PRIME_LIMIT",
@@ -24,11 +21,11 @@ __all__ = [
     "invmod",
     "point_residues",
     "solve_border",
-    "solve_border_parallel",
 ]
 
-#: Every prime used is below this: a residue product plus a residue stays below 2**53.
-PRIME_LIMIT = 2**26
+#: Every prime used is below this: a sum of BLOCK = 256 products of residues, plus a
+#: residue, stays below 2**53, so float64 (and BLAS) compute it exactly.
+PRIME_LIMIT = 2**22
 
 
 @numba.njit(cache=True, inline="always")
@@ -41,9 +38,13 @@ def _reduce(y: float, p: float, pinv: float) -> float:
 
 
 @numba.njit(cache=True, inline="always")
-def _axpy(y: np.ndarray, f: float, x: np.ndarray, start: int, p: float, pinv: float) -> None:
-    """``y[start:] = (y[start:] + f * x[start:]) mod p``, vectorised."""
-    for i in range(start, y.shape[0]):
+def _axpy(y: np.ndarray, f: float, x: np.ndarray, p: float, pinv: float) -> None:
+    """``y = (y + f * x) mod p``, vectorised.
+
+    Callers pass slices (``A[r, c:]``) rather than a start index: a loop from 0 over a
+    view vectorises, a loop from a run-time start did not (several times slower).
+    """
+    for i in range(y.shape[0]):
         y[i] = _reduce(y[i] + f * x[i], p, pinv)
 
 
@@ -109,7 +110,7 @@ def bm_step(
     for j in range(k):
         a = v[piv[j]]
         if a != 0.0:
-            _axpy(r, pf - a, R[j], 0, pf, pinv)
+            _axpy(r, pf - a, R[j], pf, pinv)
     lead = -1
     for i in range(m):
         if r[i] != 0.0:
@@ -123,92 +124,150 @@ def bm_step(
     for j in range(k):
         f = R[j, lead]
         if f != 0.0:
-            _axpy(R[j], pf - f, r, 0, pf, pinv)
+            _axpy(R[j], pf - f, r, pf, pinv)
     piv[k] = lead
     return True
 
 
-def _solve_border(
-    X: np.ndarray, primes: np.ndarray, parent: np.ndarray, var: np.ndarray,
-    o_rows: np.ndarray, b_rows: np.ndarray, vals: np.ndarray, aug: np.ndarray,
-    coords: np.ndarray, det: np.ndarray, ok: np.ndarray,
-) -> None:
-    """Normal forms of the border terms modulo each prime of a batch (in parallel: one thread each).
+#: Up to this many points the LU runs unblocked: small BLAS products cost more than
+#: they save.
+UNBLOCKED_MAX = 384
+#: Columns per panel of the blocked LU: a panel's update is one BLAS product of inner
+#: dimension BLOCK, whose sums of BLOCK products of residues stay below 2**53.
+BLOCK = 256
 
-    For prime ``q``: the monomials of ``terms`` (the chain ``parent``, ``var``) are
-    evaluated at the points ``X[q]`` (m, n) into ``vals[q]`` (t, m); ``V`` (m, m)
-    holds the columns ``o_rows`` (the order ideal), ``W`` (m, b) the columns
-    ``b_rows`` (the border), and ``[V | W]`` is solved by Gaussian elimination in
-    ``aug[q]``, so ``coords[q] = V⁻¹ W`` (int64) holds, column ``j``, the coordinates
-    of ``NF(border[j])`` on ``O``.  ``det[q] = det V mod p``; ``ok[q]`` is False where
-    ``V`` is singular modulo ``p`` (an unlucky prime for this ``O``).  ``X``, ``vals``
-    and ``aug`` are float64 residues.
+
+@numba.njit(cache=True)
+def _reduce_block(A: np.ndarray, P: np.ndarray, r0: int, c0: int, p: float,
+                  pinv: float) -> None:
+    """``A[r0:, c0:] = (A[r0:, c0:] - P) mod p`` for an exact integer product ``P``."""
+    rows, cols = P.shape
+    for i in range(rows):
+        row = A[r0 + i, c0:c0 + cols]
+        prow = P[i]
+        for j in range(cols):
+            y = row[j] - prow[j]
+            r = y - np.floor(y * pinv) * p
+            r = r + p if r < 0.0 else r
+            row[j] = r - p if r >= p else r
+
+
+@numba.njit(cache=True)
+def _lu_solve(A: np.ndarray, m: int, p: int, block: int) -> tuple[bool, int]:
+    """Solve ``V C = W`` in place for ``A = [V | W]`` (m × w) modulo ``p``: (ok, det V).
+
+    Blocked right-looking LU with partial (nonzero) pivoting, as LAPACK's ``getrf``
+    and FFLAS-FFPACK's modular LU: each panel of ``block <= BLOCK`` columns is factored
+    unblocked, then the rest of the matrix is updated with one float64 matrix product
+    (BLAS, exact: every entry of it is an integer below ``2**53``) and reduced modulo
+    ``p``; back substitution is blocked the same way.  On success ``A[:, m:]`` holds
+    ``C``.  Memory traffic, not arithmetic, bounds the unblocked elimination beyond a
+    few hundred points; the blocked one runs at matrix-product speed.
     """
-    n_primes = primes.shape[0]
-    t = parent.shape[0]
-    m = X.shape[1]
-    nb = b_rows.shape[0]
-    w = m + nb
-    for q in prange(n_primes):
-        p = primes[q]
-        pf = np.float64(p)
-        pinv = 1.0 / pf
-        val = vals[q]
-        x = X[q]
-        for i in range(t):
-            par = parent[i]
-            if par < 0:
-                val[i, :] = 1.0
-            else:
-                v = var[i]
-                for r in range(m):
-                    val[i, r] = _reduce(val[par, r] * x[r, v], pf, pinv)
-        A = aug[q]
-        for r in range(m):
-            for c in range(m):
-                A[r, c] = val[o_rows[c], r]
-            for j in range(nb):
-                A[r, m + j] = val[b_rows[j], r]
-        d = 1.0
-        good = True
-        for c in range(m):
+    pf = np.float64(p)
+    pinv = 1.0 / pf
+    w = A.shape[1]
+    det = 1.0
+    for c0 in range(0, m, block):
+        c1 = min(c0 + block, m)
+        # Panel factorisation (getf2) on columns [c0, c1): multipliers stored below.
+        for c in range(c0, c1):
             pr = -1
             for r in range(c, m):
                 if A[r, c] != 0.0:
                     pr = r
                     break
             if pr < 0:
-                good = False
-                break
+                return False, 0
             if pr != c:
-                for cc in range(c, w):
-                    tmp = A[c, cc]
-                    A[c, cc] = A[pr, cc]
-                    A[pr, cc] = tmp
-                d = pf - d
-            d = _reduce(d * A[c, c], pf, pinv)
+                for j in range(w):
+                    tmp = A[c, j]
+                    A[c, j] = A[pr, j]
+                    A[pr, j] = tmp
+                det = pf - det if det != 0.0 else 0.0
+            det = _reduce(det * A[c, c], pf, pinv)
             inv = np.float64(invmod(np.int64(A[c, c]), p))
-            row_c = A[c]
-            for cc in range(c, w):
-                row_c[cc] = _reduce(row_c[cc] * inv, pf, pinv)
+            row_c = A[c, c + 1:c1]
             for r in range(c + 1, m):
-                f = A[r, c]
-                if f != 0.0:
-                    _axpy(A[r], pf - f, row_c, c, pf, pinv)
-        ok[q] = good
-        det[q] = np.int64(d) if good else 0
-        if not good:
+                if A[r, c] != 0.0:
+                    f = _reduce(A[r, c] * inv, pf, pinv)
+                    A[r, c] = f
+                    _axpy(A[r, c + 1:c1], pf - f, row_c, pf, pinv)
+        if c1 == w:
             continue
-        # Back substitution on the right-hand sides (V is now unit upper triangular).
-        for c in range(m - 1, 0, -1):
-            row_c = A[c]
-            for r in range(c):
+        # U12 = L11^-1 A12 on the panel's rows (forward substitution).
+        for c in range(c0, c1):
+            for r in range(c + 1, c1):
                 f = A[r, c]
                 if f != 0.0:
-                    _axpy(A[r], pf - f, row_c, m, pf, pinv)
-        for r in range(m):
+                    _axpy(A[r, c1:w], pf - f, A[c, c1:w], pf, pinv)
+        if c1 < m:
+            L21 = np.ascontiguousarray(A[c1:m, c0:c1])
+            U12 = np.ascontiguousarray(A[c0:c1, c1:w])
+            _reduce_block(A, np.dot(L21, U12), c1, c1, pf, pinv)
+    # Back substitution U C = Y, by blocks of rows from the bottom.
+    nb = w - m
+    for c1 in range(m, 0, -block):
+        c0 = max(c1 - block, 0)
+        for c in range(c1 - 1, c0 - 1, -1):
+            inv = np.float64(invmod(np.int64(A[c, c]), p))
+            row_c = A[c, m:w]
             for j in range(nb):
-                coords[q, r, j] = np.int64(A[r, m + j])
+                row_c[j] = _reduce(row_c[j] * inv, pf, pinv)
+            for r in range(c0, c):
+                f = A[r, c]
+                if f != 0.0:
+                    _axpy(A[r, m:w], pf - f, row_c, pf, pinv)
+        if c0 > 0 and nb > 0:
+            U = np.ascontiguousarray(A[0:c0, c0:c1])
+            Y = np.ascontiguousarray(A[c0:c1, m:w])
+            _reduce_block(A, np.dot(U, Y), 0, m, pf, pinv)
+    return True, np.int64(det)
 
 
-solve_border, solve_border_parallel = jit_pair(_solve_border)
+@numba.njit(cache=True)
+def solve_border(
+    X: np.ndarray, primes: np.ndarray, parent: np.ndarray, var: np.ndarray,
+    o_rows: np.ndarray, b_rows: np.ndarray, vals: np.ndarray, aug: np.ndarray,
+    coords: np.ndarray, det: np.ndarray, ok: np.ndarray,
+) -> None:
+    """Normal forms of the border terms modulo each prime of a batch.
+
+    For prime ``q``: the monomials of ``terms`` (the chain ``parent``, ``var``) are
+    evaluated at the points ``X[q]`` (m, n) into ``vals`` (t, m); ``V`` (m, m) holds
+    the columns ``o_rows`` (the order ideal), ``W`` (m, b) the columns ``b_rows``
+    (the border), and ``[V | W]`` is solved in ``aug`` (m, m + b) by
+    :func:`_lu_solve`, so ``coords[q] = V⁻¹ W`` (int64) holds, column ``j``, the
+    coordinates of ``NF(border[j])`` on ``O``.  ``det[q] = det V mod p``; ``ok[q]`` is
+    False where ``V`` is singular modulo ``p`` (an unlucky prime for this ``O``).
+    ``X``, ``vals`` and ``aug`` are float64 residues; the primes run one after the
+    other (the matrix products use BLAS's threads).
+    """
+    t = parent.shape[0]
+    m = X.shape[1]
+    nb = b_rows.shape[0]
+    for q in range(primes.shape[0]):
+        p = primes[q]
+        pf = np.float64(p)
+        pinv = 1.0 / pf
+        x = X[q]
+        for i in range(t):
+            par = parent[i]
+            if par < 0:
+                vals[i, :] = 1.0
+            else:
+                v = var[i]
+                for r in range(m):
+                    vals[i, r] = _reduce(vals[par, r] * x[r, v], pf, pinv)
+        for r in range(m):
+            for c in range(m):
+                aug[r, c] = vals[o_rows[c], r]
+            for j in range(nb):
+                aug[r, m + j] = vals[b_rows[j], r]
+        good, d = _lu_solve(aug, m, p, m if m <= UNBLOCKED_MAX else BLOCK)
+        ok[q] = good
+        det[q] = d
+        if good:
+            for r in range(m):
+                for j in range(nb):
+                    coords[q, r, j] = np.int64(aug[r, m + j])

@@ -144,9 +144,9 @@ class _Points:
             d < limit for d in self.den.ravel())
         self._num64 = self.num.astype(np.int64) if small else None
         self._den64 = self.den.astype(np.int64) if small else None
-        # Per point: Q_p = lcm of the coordinate denominators, A_p = max(1, max |numerator|).
+        # Per point: Q_p = lcm of the coordinate denominators, R_p = max(1, max_k |x_pk|).
         self.row_den = [math.lcm(*row) for row in self.den.tolist()]
-        self.row_num = [max(1, *(abs(v) for v in row)) for row in self.num.tolist()]
+        self.row_max = [max(Fraction(1), *(abs(v) for v in row)) for row in P.tolist()]
 
     def residues(self, p: int) -> np.ndarray | None:
         """The points modulo ``p`` (m, n) int64, or None if ``p`` divides a denominator."""
@@ -159,8 +159,12 @@ class _Points:
         return out if point_residues(num, den, p, out) else None
 
     def entry_bound(self, degree: int) -> int:
-        """``B ≥ |x_p^t| Q_p^degree`` for every point and every term of degree ≤ ``degree``."""
-        return max((q * a) ** degree for q, a in zip(self.row_den, self.row_num, strict=True))
+        """``B ≥ |x_p^t| Q_p^degree`` for every point and every term of degree ≤ ``degree``.
+
+        ``|x_p^t| ≤ R_p^deg(t) ≤ R_p^degree`` since ``R_p ≥ 1``.
+        """
+        return max(math.ceil((q * r) ** degree)
+                   for q, r in zip(self.row_den, self.row_max, strict=True))
 
 
 def enumerate_order_ideal(
@@ -280,6 +284,11 @@ def crt(residues: np.ndarray, primes: Sequence[int], scale: int = 1) -> np.ndarr
         ``scale * x mod M`` for each entry ``x``, in ``[0, M)``, ``M = Π primes``.
     """
     M = math.prod(primes)
+    out = np.zeros(residues.shape[0], dtype=object)
+    rows = np.flatnonzero(residues.any(axis=1))  # zero stays zero (sparse bases)
+    if rows.size == 0:
+        return out
+    residues = residues[rows]
     n_limbs = (M.bit_length() + _LIMB - 1) // _LIMB + 1
     total: np.ndarray | None = None
     for lo in range(0, len(primes), _CRT_CHUNK):
@@ -292,7 +301,8 @@ def crt(residues: np.ndarray, primes: Sequence[int], scale: int = 1) -> np.ndarr
         part = np.array(_from_limbs(S), dtype=object)
         total = part if total is None else total + part
     assert total is not None
-    return total % M
+    out[rows] = total % M
+    return out
 
 
 class _Crt:
@@ -340,9 +350,9 @@ def _reconstruct(crt_: _Crt, pts: _Points, degree: int,
     """A common denominator ``D`` and numerators ``N`` (object ints) that the certificate proves.
 
     Returns ``(D, N)`` with ``N ≡ D·C (mod M)`` and ``m·B·max|N| + D·B ≤ M // 2`` (the
-    bound of the module docstring), or None when ``M`` is still too small.  Two
-    sample entries are tried first, so an attempt with too few primes costs almost
-    nothing; only a promising one combines every entry.
+    bound of the module docstring), or None when ``M`` is still too small.
+    :data:`SAMPLES` entries are reconstructed first, so an attempt with too few primes
+    costs almost nothing; only a promising one combines every entry.
     """
     M = crt_.M
     B = pts.entry_bound(degree)

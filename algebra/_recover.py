@@ -13,8 +13,9 @@ AAECC 1999; Cox, Little & O'Shea, *Using Algebraic Geometry*, §2.4):
    ``ℓ^s ≡ Σ c_i ℓ^i`` gives the minimal polynomial ``μ(λ) = λ^s − Σ c_i λ^i`` of
    ``M_ℓ``, whose roots are the values ``ℓ(p)``, and ``x_k ≡ f_k(ℓ)`` gives
    ``p_k = f_k(ℓ(p))``.
-3. The roots of ``μ`` are rational (the points are) and distinct: sympy factors ``μ``
-   over ``QQ`` into linear factors.
+3. The roots of ``μ`` are rational (the points are) and distinct: they are found
+   modulo a prime, lifted p-adically and rationally reconstructed
+   (:func:`rational_roots`), each checked to be an exact root.
 
 No floating point is involved, so the points come back exactly, always.
 """
@@ -30,8 +31,9 @@ from sympy.polys.domains import QQ
 from sympy.polys.matrices import DomainMatrix
 
 from algebra._errors import AlgebraError
+from algebra._modular import _rational_reconstruction, primes_below
 
-__all__ = ["points_from_multiplication_matrices"]
+__all__ = ["points_from_multiplication_matrices", "rational_roots"]
 
 #: Linear forms tried before giving up on separating the points (each is a fresh
 #: random form with a wider coefficient range).
@@ -70,6 +72,97 @@ def _separates_mod_p(L: list[list[int]]) -> bool:
         below = K[c + 1:, c].copy()
         K[c + 1:] = (K[c + 1:] - (below[:, None] * K[c][None, :]) % p) % p
     return True
+
+
+def _to_fraction(value: object) -> Fraction:
+    r = sympy.Rational(value)
+    return Fraction(int(r.p), int(r.q))
+
+
+def _horner(coeffs: list[int], x: int, modulus: int) -> int:
+    acc = 0
+    for c in coeffs:
+        acc = (acc * x + c) % modulus
+    return acc
+
+
+def rational_roots(coeffs: list[Fraction]) -> list[Fraction]:
+    """The roots of a polynomial that splits into distinct rational linear factors.
+
+    p-adic root finding: clear denominators, find the ``s`` roots modulo a prime ``p``
+    by evaluating at every residue (vectorised), lift each by Newton's iteration
+    (Hensel's lemma; quadratic: ``p^(2^j)``), and rationally reconstruct it; the
+    precision doubles until every reconstructed root is an exact root.  Cheaper than
+    a general factorisation over ``QQ``, which also lifts factors of higher degree.
+
+    Parameters
+    ----------
+    coeffs : list of Fraction
+        From the highest degree down; degree ``s = len(coeffs) - 1 >= 1``.
+
+    Returns
+    -------
+    list of Fraction
+        The ``s`` roots, ascending.
+
+    Raises
+    ------
+    AlgebraError
+        If the polynomial does not have ``s`` distinct rational roots.
+    """
+    s = len(coeffs) - 1
+    den = math.lcm(*(c.denominator for c in coeffs))
+    ints = [int(c * den) for c in coeffs]
+    deriv = [c * (s - i) for i, c in enumerate(ints[:-1])]
+    base_roots: list[int] = []
+    p = 0
+    for p in primes_below(64, limit=2**17):  # below 2**17: residue products fit int64
+        if ints[0] % p == 0:
+            continue
+        x = np.arange(p, dtype=np.int64)
+        acc = np.zeros(p, dtype=np.int64)
+        for c in ints:
+            acc = (acc * x + c % p) % p
+        base_roots = np.flatnonzero(acc == 0).tolist()
+        if len(base_roots) == s:
+            break
+    else:
+        raise AlgebraError(
+            "the multiplication matrices do not have distinct rational eigenvalues (an "
+            "irrational or repeated one); recover_points needs the ideal of distinct "
+            "rational points, as buchberger_moller gives."
+        )
+    # A rational root u/v of the integer polynomial has v | ints[0] and |u/v| below the
+    # Cauchy bound 1 + max|ints[i] / ints[0]|, so |u|, v <= height; rational
+    # reconstruction recovers it once the modulus exceeds 2 * height**2.
+    height = abs(ints[0]) + max(abs(c) for c in ints)
+    modulus, roots = p, base_roots
+    while True:
+        found = []
+        for r in roots:
+            rr = _rational_reconstruction(r, modulus)
+            if rr is None:
+                break
+            q = Fraction(rr[0], rr[1])
+            acc = Fraction(0)
+            for c in coeffs:
+                acc = acc * q + c
+            if acc != 0:
+                break
+            found.append(q)
+        else:
+            return sorted(found)
+        if modulus > 4 * height * height:
+            break
+        # Newton step modulo p^(2k): r <- r - f(r) / f'(r); f'(r) is a unit (simple root).
+        target = modulus * modulus
+        roots = [(r - _horner(ints, r, target) * pow(_horner(deriv, r, target), -1, target))
+                 % target for r in roots]
+        modulus = target
+    raise AlgebraError(
+        "the eigenvalues of the multiplication matrices are not rational; recover_points "
+        "needs the ideal of rational points, as buchberger_moller gives."
+    )
 
 
 def points_from_multiplication_matrices(M: np.ndarray) -> np.ndarray:
@@ -121,27 +214,10 @@ def points_from_multiplication_matrices(M: np.ndarray) -> np.ndarray:
         if tuple(pivots) != tuple(range(s)):
             continue  # cannot happen once the modular check passed; kept for safety
         sol = rref.to_Matrix()[:, s:]  # column 0: c (μ), columns 1..n: f_k
-        lam = sympy.Symbol("lam")
-        mu = sympy.Poly([1] + [-sol[i, 0] for i in range(s - 1, -1, -1)], lam, domain="QQ")
-        _, factors = mu.factor_list()
-        roots: list[Fraction] = []
-        for factor, mult in factors:
-            if factor.degree() != 1:
-                raise AlgebraError(
-                    f"the multiplication matrices have an irrational eigenvalue (a factor "
-                    f"of degree {factor.degree()}); recover_points needs an ideal of "
-                    f"rational points, as buchberger_moller gives."
-                )
-            a, b = (sympy.Rational(c) for c in factor.all_coeffs())
-            root = -b / a
-            roots.extend([Fraction(int(root.p), int(root.q))] * mult)
-        if len(set(roots)) != s:
-            raise AlgebraError(
-                "the multiplication matrices have a repeated eigenvalue on every linear "
-                "form; recover_points needs the ideal of distinct points (a radical ideal)."
-            )
-        f = [[Fraction(int(sympy.Rational(sol[i, 1 + k]).p), int(sympy.Rational(sol[i, 1 + k]).q))
-              for i in range(s)] for k in range(n)]
+        # μ(λ) = λ^s − Σ c_i λ^i, coefficients from the highest degree down.
+        mu = [Fraction(1)] + [-_to_fraction(sol[i, 0]) for i in range(s - 1, -1, -1)]
+        roots = rational_roots(mu)
+        f = [[_to_fraction(sol[i, 1 + k]) for i in range(s)] for k in range(n)]
         out = []
         for rho in roots:
             point = []

@@ -476,9 +476,9 @@ class BorderBasis:
         (the rational univariate representation; Rouillier 1999): the minimal
         polynomial of multiplication by ``ℓ`` has the values ``ℓ(p)`` as roots, and
         every coordinate is a polynomial in ``ℓ`` modulo the ideal.  Everything is
-        exact rational arithmetic, and the rational roots come from sympy's
-        factorisation over ``QQ``; no floating point is involved
-        (see :mod:`algebra._recover`).
+        exact rational arithmetic, and the rational roots are found modulo a prime,
+        lifted p-adically and checked to be exact roots; no floating point is
+        involved (see :mod:`algebra._recover`).
 
         Returns
         -------

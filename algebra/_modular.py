@@ -513,7 +513,7 @@ def modular_border_basis(
                          o_rows, b_rows, np.empty((t, m), dtype=np.float64),
                          np.empty((m, m + nb), dtype=np.float64), coords, det, ok)
             if not ok.any():
-                break  # V is singular over Q: O came from an unlucky prime
+                break  # every prime of the batch divides det V: start afresh
             for i in np.flatnonzero(ok):
                 acc.add(chosen[i], coords[i], int(det[i]))
             result = _reconstruct(acc, pts, degree, (m, nb))

@@ -25,6 +25,7 @@ decisions cost nothing per sample.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -46,6 +47,7 @@ __all__ = [
     "default_tau",
     "fit_vanishing_ideal",
     "prepare_data",
+    "warn_if_unscaled",
 ]
 
 #: Border styles of the loop.
@@ -128,6 +130,31 @@ def check_random_state(random_state: Any) -> np.random.Generator:
     )
 
 
+#: Data whose largest absolute value exceeds this gets a warning from the fits: ψ, the
+#: coefficient normalisations and OAVI's τ assume ``[-1, 1]``, and at ``|x| = 10`` a
+#: degree-``d`` monomial is already ``10^d`` times larger than its coefficient.
+UNSCALED_MAX_ABS = 10.0
+
+
+def warn_if_unscaled(X: np.ndarray, name: str = "X") -> None:
+    """Warn (``UserWarning``) when ``X`` lies far outside ``[-1, 1]``.
+
+    Far outside means a largest absolute value above :data:`UNSCALED_MAX_ABS`; the
+    fits then silently find nothing (or only trivial generators), so the warning
+    names the scaling that fixes it.
+    """
+    largest = float(np.abs(X).max()) if X.size else 0.0
+    if largest > UNSCALED_MAX_ABS:
+        warnings.warn(
+            f"{name} has values up to {largest:.3g} in absolute value, far outside "
+            f"[-1, 1] (the scale psi and the coefficient normalisations assume); scale "
+            f"it first, e.g. with sklearn.preprocessing.MinMaxScaler(feature_range=(-1, "
+            f"1)), or the fit may find no generators.",
+            UserWarning,
+            stacklevel=4,  # the caller of fit_oavi / fit_abm / fit_vca
+        )
+
+
 def prepare_data(
     X: Any, max_samples: int | None, random_state: Any, name: str = "X"
 ) -> np.ndarray:
@@ -148,6 +175,7 @@ def prepare_data(
     """
     rng = check_random_state(random_state)
     X = check_points(X, name=name)
+    warn_if_unscaled(X, name)
     if X.shape[0] < 2:
         raise AlgebraError(
             f"{name} has {X.shape[0]} sample; fitting a vanishing ideal needs at least 2 "

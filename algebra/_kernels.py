@@ -30,6 +30,8 @@ __all__ = [
     "eval_chain_grad",
     "eval_chain_grad_parallel",
     "eval_chain_parallel",
+    "segment_sum",
+    "segment_sum_parallel",
 ]
 
 
@@ -105,6 +107,26 @@ def _eval_abs(
                 out[r, j] = abs(s)
 
 
+#: Columns per parallel task of :func:`_segment_sum`.
+SEGMENT_BLOCK_COLS = 256
+
+
+def _segment_sum(values: np.ndarray, segment: np.ndarray, out: np.ndarray) -> None:
+    """``out[segment[r]] += values[r]`` for every row ``r`` (segment sums, in place).
+
+    The per-class sums of the discriminative score: no (segments × rows) indicator,
+    about a nanosecond per element (``np.add.at`` takes 30).  Parallel over blocks of
+    columns, so no two tasks write the same entry.
+    """
+    p = values.shape[1]
+    for b in prange((p + SEGMENT_BLOCK_COLS - 1) // SEGMENT_BLOCK_COLS):
+        stop = min((b + 1) * SEGMENT_BLOCK_COLS, p)
+        for r in range(values.shape[0]):
+            k = segment[r]
+            for j in range(b * SEGMENT_BLOCK_COLS, stop):
+                out[k, j] += values[r, j]
+
+
 def jit_pair(func: Callable[..., Any]) -> tuple[Any, Any]:
     """Jit ``func`` serially and with ``parallel=True``, each with its own disk cache.
 
@@ -125,3 +147,4 @@ def jit_pair(func: Callable[..., Any]) -> tuple[Any, Any]:
 eval_chain, eval_chain_parallel = jit_pair(_eval_chain)
 eval_chain_grad, eval_chain_grad_parallel = jit_pair(_eval_chain_grad)
 eval_abs, eval_abs_parallel = jit_pair(_eval_abs)
+segment_sum, segment_sum_parallel = jit_pair(_segment_sum)

@@ -172,6 +172,11 @@ def prepare_data(
     Returns
     -------
     ndarray of shape (min(m, max_samples), n), float64, C-contiguous
+
+    Warns
+    -----
+    UserWarning
+        When ``X`` lies far outside ``[-1, 1]`` (:func:`warn_if_unscaled`).
     """
     rng = check_random_state(random_state)
     X = check_points(X, name=name)

@@ -175,8 +175,8 @@ class _DistinctRows:
     Rows are compared through one fixed generic projection (equal rows project
     equally; distinct rows collide with probability zero, and a collision only makes
     the interpolation guard stricter).  A prefix of ``4 · count`` rows usually settles
-    it and the count found is remembered, so the full sort of ``m`` values runs only
-    for data with many repeated rows.
+    it (else the prefix doubles) and the count found is remembered, so sorting all
+    ``m`` values happens only for data with many repeated rows.
     """
 
     def __init__(self, X: np.ndarray) -> None:
@@ -185,13 +185,10 @@ class _DistinctRows:
 
     def at_least(self, count: int) -> bool:
         m = self.X.shape[0]
-        if count <= self.known:
-            return True
-        if count > m or self.seen == m:
-            return False
-        self.seen = m if 4 * count >= m else 4 * count
-        self.known = np.unique(self.X[: self.seen] @ self.w).size
-        return self.at_least(count)
+        while count > self.known and self.seen < m:
+            self.seen = min(m, max(4 * count, 2 * self.seen))
+            self.known = np.unique(self.X[: self.seen] @ self.w).size
+        return count <= self.known
 
 
 def fit_vca(
@@ -312,6 +309,14 @@ def fit_vca(
         if degree == 1:
             F1 = new_F
         if new_F.shape[1] == 0 or (max_degree is not None and degree >= max_degree):
+            break
+        # The candidates of the next degree have at least this many independent top
+        # forms (those of F_1 · F_1 span all r(r+1)/2 products of r linear forms; a
+        # product with one nonzero form is injective): when even that could
+        # interpolate, stop before building them.
+        r = F1.shape[1]
+        least = r * (r + 1) // 2 if degree == 1 else max(new_F.shape[1], r)
+        if not distinct.at_least(F.shape[1] + least):
             break
         # Degree d + 1 candidates: the products of F_d with F_1, expanded with the
         # shift maps x_v · (monomial of degree ≤ d).

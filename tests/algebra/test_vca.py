@@ -112,15 +112,16 @@ def test_same_psi_meaning_as_abm():
     assert V.mse[0] == pytest.approx(A.mse[0], rel=0.05)
 
 
+@pytest.mark.parametrize("repeats", ["five rows twice", "every row 50 times"])
 @pytest.mark.parametrize("distinct", [9, 10])
-def test_no_degree_that_could_interpolate_the_sample(distinct):
+def test_no_degree_that_could_interpolate_the_sample(distinct, repeats):
     # Exact points on the cubic y = x³.  At degree 3, |F| + k = 6 + 4 = 10 polynomials
     # meet the sample: on 9 points some combination vanishes whatever the points are
     # (9 points lie on a cubic curve), so VCA stops; on 10 it finds y − x³ and nothing
     # else.  Repeated rows do not count as samples.
     t = np.linspace(-1, 1, distinct)
     X = np.column_stack([t, t**3])
-    X = np.vstack([X, X[:5]])
+    X = np.vstack([X, X[:5]]) if repeats == "five rows twice" else np.repeat(X, 50, axis=0)
     G = fit_vca(X, psi=1e-10, max_degree=3)
     if distinct == 9:
         assert len(G) == 0

@@ -13,7 +13,7 @@ install:
 
 install-test:
 	$(PIP) install -q $(TORCH_CPU)
-	$(PIP) install -q -e ".[test,docs,plot]"
+	$(PIP) install -q -e ".[test,docs,plot,lint]"
 
 demo: install
 	$(PYTHON) -m bridge.cli demo  # = `vinet demo`, even where pip's script folder is not on PATH
@@ -27,8 +27,8 @@ docs: install-test
 bench: install-test
 	$(PYTHON) benchmarks/run_all.py
 
-lint:
-	$(PYTHON) -m ruff check algebra neural bridge tests benchmarks
+lint: install-test
+	$(PYTHON) -m ruff check vinet.py algebra neural bridge tests benchmarks docs
 
 clean:
 	rm -rf build dist *.egg-info docs/_build .pytest_cache

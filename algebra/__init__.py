@@ -7,7 +7,8 @@ and compiles to torch (in :mod:`bridge`).
 """
 
 from algebra._abm import fit_abm
-from algebra._approx import default_tau, fit_vanishing_ideal
+from algebra._border_loop import default_tau
+from algebra._dispatch import METHODS, fit_vanishing_ideal
 from algebra._errors import AlgebraError
 from algebra._exact import BorderBasis, buchberger_moller, rational_circle_points
 from algebra._monomials import (
@@ -19,9 +20,11 @@ from algebra._monomials import (
     monomial_chain,
     multiply,
     order_ideal_closure,
+    random_order_ideal,
     total_degree,
 )
 from algebra._oavi import fit_oavi
+from algebra._oracles import ORACLES
 from algebra._orders import (
     PERMUTATIONS,
     TERM_ORDERS,
@@ -39,9 +42,11 @@ from algebra._polyset import PolynomialSet
 from algebra._prune import discriminative_scores, prune_generators
 from algebra._transformer import VanishingIdealTransformer
 from algebra._vca import fit_vca
-from algebra._version import __version__
+from vinet import VinetError, __version__
 
 __all__ = [
+    "METHODS",
+    "ORACLES",
     "PERMUTATIONS",
     "TERM_ORDERS",
     "AlgebraError",
@@ -49,6 +54,7 @@ __all__ = [
     "PolynomialSet",
     "TermOrder",
     "VanishingIdealTransformer",
+    "VinetError",
     "__version__",
     "all_monomials",
     "border",
@@ -72,6 +78,7 @@ __all__ = [
     "multiply",
     "order_ideal_closure",
     "prune_generators",
+    "random_order_ideal",
     "rational_circle_points",
     "sort_terms",
     "total_degree",

@@ -3,7 +3,7 @@
 Each border term ``u`` is tested by the smallest right singular vector of ``[A_O, u]``:
 it minimises ``(1/m)‖[A_O, u] v‖²`` over unit vectors ``v``, and that minimum is
 ``σ_min² / m``.  On small data (the loop keeps the monomial values when a degree has
-at most :data:`algebra._approx.VALUES_MAX_ENTRIES` of them) this is an SVD of the values;
+at most :data:`algebra._border_loop.VALUES_MAX_ENTRIES` of them) this is an SVD of the values;
 on large data it is the smallest eigenpair of the Gram matrix
 ``[A_O, u]ᵀ[A_O, u] / m`` that the shared loop accumulates over row chunks, so no
 ``m``-sized SVD is formed (at the price of squaring the condition number, which
@@ -18,8 +18,9 @@ from typing import Any
 import numpy as np
 from scipy.linalg import eigh
 
-from algebra._approx import border_loop, check_loop_parameters, check_psi, prepare_data
+from algebra._border_loop import border_loop, check_loop_parameters
 from algebra._polyset import PolynomialSet
+from algebra._validation import check_psi, prepare_data
 
 __all__ = ["fit_abm"]
 
@@ -124,11 +125,11 @@ def fit_abm(
     [[2, 0]]
     """
     psi = check_psi(psi)
-    term_order, border, max_degree, max_terms = check_loop_parameters(
+    order, border, max_degree, max_terms = check_loop_parameters(
         order, border, max_degree, max_terms
     )
     X = prepare_data(X, max_samples, random_state)
     return border_loop(
-        X, _EigenDecision(psi), order=term_order, border=border, max_degree=max_degree,
+        X, _EigenDecision(psi), order=order, border=border, max_degree=max_degree,
         max_terms=max_terms, chunk_size=chunk_size,
     )

@@ -28,11 +28,12 @@ from typing import Any
 
 import numpy as np
 
+from algebra._coefficients import to_fraction
 from algebra._errors import AlgebraError
-from algebra._monomials import _row_index, border, divides, monomial_chain, order_ideal_closure
+from algebra._monomials import border, divides, monomial_chain, order_ideal_closure, row_index
 from algebra._orders import TermOrder, get_term_order
-from algebra._polyset import PolynomialSet, _to_fraction
-from algebra._validation import _describe, check_positive_int
+from algebra._polyset import PolynomialSet
+from algebra._validation import check_positive_int, describe
 
 __all__ = ["BorderBasis", "buchberger_moller", "rational_circle_points"]
 
@@ -68,7 +69,7 @@ def _exact_entry(value: Any, where: str) -> Fraction:
             )
         return frac
     try:
-        return _to_fraction(value, where)
+        return to_fraction(value, where)
     except AlgebraError:
         raise AlgebraError(
             f"points{where} = {value!r} of type {type(value).__name__} is not a rational "
@@ -87,7 +88,7 @@ def _exact_points(points: Any) -> np.ndarray:
     if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
         raise AlgebraError(
             f"points must be a non-empty 2-D array of shape (n_points, n_variables), got "
-            f"{_describe(arr)}; use points.reshape(-1, 1) for points on a line."
+            f"{describe(arr)}; use points.reshape(-1, 1) for points on a line."
         )
     out = np.empty(arr.shape, dtype=object)
     for (i, j), value in np.ndenumerate(arr):
@@ -236,8 +237,8 @@ def buchberger_moller(points: Any, order: str | TermOrder = "deglex") -> BorderB
     B = border(O, order=order)
     terms = order_ideal_closure(np.concatenate([O, B]), order)
     vals = _exact_monomials(P, terms)
-    o_rows = _row_index(terms, O)
-    b_rows = _row_index(terms, B)
+    o_rows = row_index(terms, O)
+    b_rows = row_index(terms, B)
     coef = np.empty((terms.shape[0], B.shape[0]), dtype=object)
     coef.fill(Fraction(0))
     for j, row in enumerate(b_rows.tolist()):
@@ -309,7 +310,7 @@ class BorderBasis:
 
     def _border_coords(self) -> np.ndarray:
         """(|O|, b) object array: column j = coordinates of NF(border[j]) in O."""
-        rows = _row_index(self.polynomials.terms, self.order_ideal)
+        rows = row_index(self.polynomials.terms, self.order_ideal)
         return -self.polynomials.coef[rows]
 
     def groebner_basis(self) -> PolynomialSet:
@@ -406,8 +407,8 @@ class BorderBasis:
         for k in range(n):
             shifted = O.copy()
             shifted[:, k] += 1
-            in_O = _row_index(O, shifted)
-            in_B = _row_index(B, shifted)
+            in_O = row_index(O, shifted)
+            in_B = row_index(B, shifted)
             for j in range(s):
                 if in_O[j] >= 0:
                     M[k, in_O[j], j] = Fraction(1)

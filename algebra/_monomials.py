@@ -19,7 +19,12 @@ import numpy as np
 from algebra._errors import AlgebraError
 from algebra._kernels import eval_chain, eval_chain_parallel
 from algebra._orders import TermOrder, get_term_order
-from algebra._validation import check_exponents, check_points, check_positive_int
+from algebra._validation import (
+    check_exponents,
+    check_points,
+    check_positive_int,
+    check_random_state,
+)
 
 __all__ = [
     "all_monomials",
@@ -30,6 +35,7 @@ __all__ = [
     "monomial_chain",
     "multiply",
     "order_ideal_closure",
+    "random_order_ideal",
     "total_degree",
 ]
 
@@ -114,7 +120,7 @@ def _pair(a: Any, B: Any) -> tuple[np.ndarray, np.ndarray, bool]:
     return A, check_exponents(B, name="B", n_vars=A.shape[1]), a_arr.ndim == 1
 
 
-def _row_index(E: np.ndarray, Q: np.ndarray) -> np.ndarray:
+def row_index(E: np.ndarray, Q: np.ndarray) -> np.ndarray:
     """Index of each row of ``Q`` among the rows of ``E`` (-1 where absent).
 
     Rows are compared as raw bytes (a void view), sorted once and looked up with
@@ -183,6 +189,79 @@ def all_monomials(
     return E[order.argsort(E)]
 
 
+def random_order_ideal(
+    degree_counts: Any,
+    n_vars: int,
+    order: str | TermOrder = "deglex",
+    random_state: Any = None,
+) -> np.ndarray:
+    """A random order ideal with ``degree_counts[d]`` monomials of each degree ``d``.
+
+    Built degree by degree: the monomials of degree ``d`` are drawn uniformly without
+    replacement among the products ``m · x_v`` of the chosen degree ``d − 1`` monomials
+    whose every divisor was chosen, so the result stays closed under division.  A
+    degree with fewer such candidates than asked gets all of them, and a degree with
+    none ends the ideal.  VI-Net's random-monomial baseline
+    (:func:`bridge.random_monomial_baseline`) draws its monomials with this.
+
+    Parameters
+    ----------
+    degree_counts : sequence of int
+        ``degree_counts[d]`` monomials of degree ``d``; ``degree_counts[0]`` must be 1
+        (the constant), the others ``>= 0``.
+    n_vars : int
+        Number of variables ``n >= 1``.
+    order : str or TermOrder, default "deglex"
+        The term order of the result.
+    random_state : None, int, numpy.random.Generator or numpy.random.RandomState
+        Seed of the draws.
+
+    Returns
+    -------
+    ndarray of int64, shape (t, n_vars)
+        The exponent vectors, sorted ascending; ``t <= sum(degree_counts)``.
+
+    Raises
+    ------
+    AlgebraError
+        If ``degree_counts`` is not a non-empty sequence of non-negative integers
+        starting with 1, or ``n_vars < 1``.
+
+    Examples
+    --------
+    >>> from algebra import is_order_ideal, random_order_ideal, total_degree
+    >>> E = random_order_ideal([1, 2, 2], n_vars=3, random_state=0)
+    >>> is_order_ideal(E), total_degree(E).tolist()
+    (True, [0, 1, 1, 2, 2])
+    """
+    counts = np.asarray(degree_counts)
+    if (counts.ndim != 1 or counts.size == 0 or counts.dtype.kind not in "iu"
+            or counts.min() < 0 or counts[0] != 1):
+        raise AlgebraError(
+            f"degree_counts must be a non-empty sequence of integers >= 0 whose first "
+            f"entry is 1 (the constant monomial), got {degree_counts!r}; e.g. [1, 3, 4]."
+        )
+    n_vars = check_positive_int(n_vars, "n_vars")
+    order = get_term_order(order)
+    rng = check_random_state(random_state)
+    eye = np.eye(n_vars, dtype=np.int64)
+    levels = [np.zeros((1, n_vars), dtype=np.int64)]
+    for count in counts[1:].tolist():
+        prev = levels[-1]
+        cand = _unique_rows((prev[:, None, :] + eye[None, :, :]).reshape(-1, n_vars))
+        closed = np.ones(cand.shape[0], dtype=bool)
+        for v in range(n_vars):  # every divisor u - e_v must have been chosen
+            has = cand[:, v] > 0
+            closed[has] &= row_index(prev, cand[has] - eye[v]) >= 0
+        cand = cand[closed]
+        take = min(count, cand.shape[0])
+        if take == 0:
+            break
+        levels.append(cand[rng.choice(cand.shape[0], size=take, replace=False)])
+    E = np.concatenate(levels)
+    return E[order.argsort(E)]
+
+
 def _missing_divisors(E: np.ndarray) -> np.ndarray:
     """The distinct divisors ``E[i] - e_v`` (one variable lower) absent from ``E``."""
     n = E.shape[1]
@@ -196,7 +275,7 @@ def _missing_divisors(E: np.ndarray) -> np.ndarray:
     if not rows:
         return np.zeros((0, n), dtype=np.int64)
     cand = _unique_rows(np.concatenate(rows))
-    return cand[_row_index(E, cand) < 0]
+    return cand[row_index(E, cand) < 0]
 
 
 def is_order_ideal(E: Any) -> bool:
@@ -306,7 +385,7 @@ def border(
     if base.shape[0] == 0:
         return np.zeros((0, n), dtype=np.int64)
     cand = _unique_rows((base[:, None, :] + np.eye(n, dtype=np.int64)[None]).reshape(-1, n))
-    B = cand[_row_index(O, cand) < 0]
+    B = cand[row_index(O, cand) < 0]
     return B[order.argsort(B)]
 
 
@@ -342,7 +421,7 @@ def monomial_chain(terms: Any) -> tuple[np.ndarray, np.ndarray]:
     if idx.size:
         P = E[idx].copy()
         P[np.arange(idx.size), var[idx]] -= 1
-        parent[idx] = _row_index(E, P)
+        parent[idx] = row_index(E, P)
         bad = idx[(parent[idx] < 0) | (parent[idx] >= idx)]
         if bad.size:
             i = int(bad[0])

@@ -3,7 +3,7 @@
 Each border term ``u`` solves ``min (1/m)‖A y + b‖²`` s.t. ``‖y‖₁ ≤ τ − 1`` (the
 generator ``u + Σ yᵢ oᵢ`` has leading coefficient 1 and ``‖coef‖₁ ≤ τ``) with a convex
 oracle of :mod:`algebra._oracles`, optionally with inverse-Hessian boosting (Wirth,
-Kera & Pokutta, ICLR 2023); the loop itself is :func:`algebra._approx.border_loop`.
+Kera & Pokutta, ICLR 2023); the loop itself is :func:`algebra._border_loop.border_loop`.
 """
 
 from __future__ import annotations
@@ -12,14 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from algebra._approx import (
-    border_loop,
-    check_choice,
-    check_loop_parameters,
-    check_psi,
-    default_tau,
-    prepare_data,
-)
+from algebra._border_loop import border_loop, check_loop_parameters, default_tau
 from algebra._errors import AlgebraError
 from algebra._oracles import (
     IHB_MODES,
@@ -30,7 +23,7 @@ from algebra._oracles import (
     solve_with_ihb,
 )
 from algebra._polyset import PolynomialSet
-from algebra._validation import check_positive_int
+from algebra._validation import check_choice, check_positive_int, check_psi, prepare_data
 
 __all__ = ["check_tau", "fit_oavi"]
 
@@ -121,7 +114,10 @@ def fit_oavi(
     Parameters
     ----------
     X : array_like of shape (m, n)
-        The data; the theory (and the default ``tau``) assume ``[−1, 1]^n``.
+        The data, ideally scaled to ``[−1, 1]^n`` (VI-Net's setting: every monomial
+        stays in ``[−1, 1]``).  The default ``tau`` guarantees termination on
+        ``[0, 1]^n`` only (:func:`~algebra.default_tau`); ``max_degree`` caps the loop
+        elsewhere.
     psi : float, default=0.005
         Vanishing tolerance: every generator ``g`` has mean of ``g(x)²`` over the
         (fitting) samples at most ``psi``.
@@ -174,7 +170,7 @@ def fit_oavi(
     [[2, 0]]
     """
     psi = check_psi(psi)
-    term_order, border, max_degree, max_terms = check_loop_parameters(
+    order, border, max_degree, max_terms = check_loop_parameters(
         order, border, max_degree, max_terms
     )
     check_choice("oracle", oracle, ORACLES)
@@ -186,6 +182,6 @@ def fit_oavi(
     X = prepare_data(X, max_samples, random_state)
     decision = _OracleDecision(psi, float(tau) - 1.0, oracle, ihb, eps, max_iter)
     return border_loop(
-        X, decision, order=term_order, border=border, max_degree=max_degree,
+        X, decision, order=order, border=border, max_degree=max_degree,
         max_terms=max_terms, chunk_size=chunk_size,
     )

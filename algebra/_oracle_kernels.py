@@ -138,8 +138,8 @@ def vertex_loop(G, c, d, radius, lam, variant, psi, eps, max_iter):
 
     Parameters
     ----------
-    G : (k, k) float64, c : (k,) float64, d : float
-        The Gram form of the problem.
+    G, c, d : (k, k) float64, (k,) float64, float
+        The Gram form of the problem, ``f(y) = yᵀGy + 2cᵀy + d``.
     radius : float
         ``r = τ − 1 > 0``.
     lam : (2k,) float64

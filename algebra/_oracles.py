@@ -42,8 +42,8 @@ from typing import Any
 import numpy as np
 
 from algebra import _oracle_kernels as K
-from algebra._approx import check_choice
 from algebra._errors import AlgebraError
+from algebra._validation import check_choice
 
 __all__ = [
     "IHB_MODES",

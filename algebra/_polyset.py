@@ -9,7 +9,6 @@ monomials ``μ(X)`` computed along the ``(parent, var)`` chain (``docs/design.md
 
 from __future__ import annotations
 
-import numbers
 import os
 from collections.abc import Sequence
 from fractions import Fraction
@@ -17,88 +16,26 @@ from typing import Any
 
 import numpy as np
 
+from algebra._coefficients import check_coef, nonzero_mask, to_fraction, zeros_like
 from algebra._errors import AlgebraError
 from algebra._kernels import eval_chain_grad, eval_chain_grad_parallel
 from algebra._monomials import (
     PARALLEL_MIN_ROWS,
-    _row_index,
     chain_into,
     chain_monomials,
     default_chunk_rows,
     is_order_ideal,
     monomial_chain,
     order_ideal_closure,
+    row_index,
 )
 from algebra._orders import TermOrder, get_term_order
-from algebra._validation import _describe, check_exponents, check_points
+from algebra._validation import check_exponents, check_points, describe
 
 __all__ = ["PolynomialSet"]
 
 _FORMAT_VERSION = 1
 _INT64_MAX = np.iinfo(np.int64).max
-
-
-def _to_fraction(value: Any, where: str) -> Fraction:
-    """Convert one exact coefficient (int, Fraction, sympy Rational, finite float)."""
-    if isinstance(value, Fraction):
-        return value
-    if isinstance(value, (bool, np.bool_)):
-        return Fraction(int(value))
-    if isinstance(value, (numbers.Rational, np.integer)):
-        return Fraction(int(value.numerator), int(value.denominator))
-    if isinstance(value, (float, np.floating)) and np.isfinite(value):
-        return Fraction(float(value))  # exact: every finite float is a dyadic rational
-    raise AlgebraError(
-        f"coef{where} must be a rational number (int, fractions.Fraction, sympy "
-        f"Rational or finite float), got {value!r} of type {type(value).__name__}; "
-        f"pass exact coefficients as fractions.Fraction."
-    )
-
-
-def _check_coef(coef: Any, n_terms: int) -> np.ndarray:
-    """Validate ``coef`` (t, p): float64 array, or object array of Fraction."""
-    arr = np.asarray(coef) if not isinstance(coef, np.ndarray) else coef
-    if arr.ndim != 2:
-        raise AlgebraError(
-            f"coef must be a 2-D array of shape (n_terms, n_polys), got {_describe(arr)}; "
-            f"use coef.reshape(-1, 1) for a single polynomial."
-        )
-    if arr.shape[0] != n_terms:
-        raise AlgebraError(
-            f"coef has {arr.shape[0]} rows but terms has {n_terms}; coef needs one row "
-            f"per term."
-        )
-    if arr.dtype == object:
-        out = np.empty(arr.shape, dtype=object)
-        for (i, j), value in np.ndenumerate(arr):
-            out[i, j] = _to_fraction(value, f"[{i}, {j}]")
-        return out
-    if arr.dtype.kind not in "fiub":
-        raise AlgebraError(
-            f"coef must hold real numbers, got {_describe(arr)}; pass a float array, or "
-            f"an object array of fractions.Fraction for exact coefficients."
-        )
-    out = np.ascontiguousarray(arr, dtype=np.float64)
-    if not np.all(np.isfinite(out)):
-        i, j = np.argwhere(~np.isfinite(out))[0]
-        raise AlgebraError(
-            f"coef contains NaN or infinite values (first at term {i}, polynomial {j}: "
-            f"{out[i, j]}); every coefficient must be finite."
-        )
-    return out
-
-
-def _nonzero(coef: np.ndarray) -> np.ndarray:
-    """Boolean mask (t, p) of the nonzero coefficients, for float or exact ``coef``."""
-    return coef != 0 if coef.dtype != object else np.vectorize(bool, otypes=[bool])(coef)
-
-
-def _zeros_like(coef: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    if coef.dtype == object:
-        out = np.empty(shape, dtype=object)
-        out.fill(Fraction(0))
-        return out
-    return np.zeros(shape, dtype=np.float64)
 
 
 class PolynomialSet:
@@ -168,7 +105,7 @@ class PolynomialSet:
     ) -> None:
         self.order: TermOrder = get_term_order(order)
         E = check_exponents(terms, name="terms")
-        C = _check_coef(coef, E.shape[0])
+        C = check_coef(coef, E.shape[0])
         n, p = E.shape[1], C.shape[1]
         if E.shape[0] and np.unique(E, axis=0).shape[0] != E.shape[0]:
             raise AlgebraError(
@@ -176,12 +113,12 @@ class PolynomialSet:
                 "terms into one row."
             )
         closed = order_ideal_closure(E, self.order) if E.shape[0] else E
-        rows = _row_index(closed, E)
-        full = _zeros_like(C, (closed.shape[0], p))
+        rows = row_index(closed, E)
+        full = zeros_like(C, (closed.shape[0], p))
         full[rows] = C
         self.terms: np.ndarray = closed
         self.coef: np.ndarray = full
-        nz = _nonzero(full)
+        nz = nonzero_mask(full)
         zero = np.flatnonzero(~nz.any(axis=0))
         if zero.size:
             raise AlgebraError(
@@ -198,7 +135,7 @@ class PolynomialSet:
             if given.shape != (p,) or given.dtype.kind not in "iu":
                 raise AlgebraError(
                     f"leading must be an integer array of shape ({p},), one term index "
-                    f"per polynomial, got {_describe(given)}."
+                    f"per polynomial, got {describe(given)}."
                 )
             if p and (given.min() < 0 or given.max() >= E.shape[0]):
                 raise AlgebraError(
@@ -218,7 +155,7 @@ class PolynomialSet:
             m = np.asarray(mse, dtype=np.float64)
             if m.shape != (p,) or not np.all(np.isfinite(m)):
                 raise AlgebraError(
-                    f"mse must be a finite float array of shape ({p},), got {_describe(m)}."
+                    f"mse must be a finite float array of shape ({p},), got {describe(m)}."
                 )
             self.mse = m
         self.labels: np.ndarray | None = None
@@ -227,7 +164,7 @@ class PolynomialSet:
             if lab.shape != (p,) or lab.dtype == object:
                 raise AlgebraError(
                     f"labels must be an array of shape ({p},) of ints or strings, got "
-                    f"{_describe(lab)}."
+                    f"{describe(lab)}."
                 )
             self.labels = lab
         self.order_ideal: np.ndarray | None = None
@@ -285,7 +222,7 @@ class PolynomialSet:
         compatible orders, the degree of the leading term).
         """
         deg = self.terms.sum(axis=1)
-        return np.where(_nonzero(self.coef), deg[:, None], -1).max(axis=0, initial=-1)
+        return np.where(nonzero_mask(self.coef), deg[:, None], -1).max(axis=0, initial=-1)
 
     @property
     def sparsity(self) -> np.ndarray:
@@ -296,7 +233,7 @@ class PolynomialSet:
         """
         if self.n_terms == 0:
             return np.zeros(self.n_polys)
-        return 1.0 - _nonzero(self.coef).sum(axis=0) / self.n_terms
+        return 1.0 - nonzero_mask(self.coef).sum(axis=0) / self.n_terms
 
     # ----------------------------------------------------------------- evaluation
     def _float_coef(self) -> np.ndarray:
@@ -357,11 +294,11 @@ class PolynomialSet:
         """Exact evaluation with Fraction arithmetic along the chain."""
         if X.ndim != 2 or X.shape[1] != self.n_vars:
             raise AlgebraError(
-                f"X must have shape (n_samples, {self.n_vars}), got {_describe(X)}."
+                f"X must have shape (n_samples, {self.n_vars}), got {describe(X)}."
             )
         out = np.empty((X.shape[0], self.n_polys), dtype=object)
         for r, row in enumerate(X):
-            x = [_to_fraction(v, "") for v in row]
+            x = [to_fraction(v, "") for v in row]
             mu: list[Fraction] = []
             for p, v in zip(self._parent.tolist(), self._var.tolist(), strict=True):
                 mu.append(Fraction(1) if p < 0 else mu[p] * x[v])
@@ -440,13 +377,13 @@ class PolynomialSet:
                 f"{index!r}: {exc}."
             ) from None
         coef = self.coef[:, idx]
-        used = np.flatnonzero(_nonzero(coef).any(axis=1))
+        used = np.flatnonzero(nonzero_mask(coef).any(axis=1))
         keep_terms = (
             order_ideal_closure(self.terms[used], self.order)
             if used.size
             else np.zeros((0, self.n_vars), dtype=np.int64)
         )
-        rows = _row_index(self.terms, keep_terms)
+        rows = row_index(self.terms, keep_terms)
         new_row = np.full(self.n_terms, -1, dtype=np.int64)
         new_row[rows] = np.arange(rows.size)
         return self._rebuild(keep_terms, coef[rows], new_row[self.leading[idx]], idx)
@@ -485,8 +422,8 @@ class PolynomialSet:
         terms = order_ideal_closure(np.concatenate([s.terms for s in parts]), first.order)
         blocks, leading = [], []
         for s in parts:
-            rows = _row_index(terms, s.terms)
-            block = _zeros_like(s.coef, (terms.shape[0], s.n_polys))
+            rows = row_index(terms, s.terms)
+            block = zeros_like(s.coef, (terms.shape[0], s.n_polys))
             block[rows] = s.coef
             blocks.append(block)
             leading.append(rows[s.leading])
@@ -528,7 +465,7 @@ class PolynomialSet:
         except TypeError:
             exact = as_float = False
         if exact:
-            coef = self.coef.astype(object)  # _check_coef turns floats into exact Fractions
+            coef = self.coef.astype(object)  # check_coef turns floats into exact Fractions
         elif as_float:
             coef = self._float_coef().copy()
         else:
@@ -647,9 +584,9 @@ class PolynomialSet:
         -------
         list of sympy.Expr or sympy.Poly, length p
         """
-        from algebra._sympy import to_sympy
+        from algebra._sympy import to_sympy  # sympy is imported on first use only
 
-        return to_sympy(self, symbols, rational=rational, as_poly=as_poly,
+        return to_sympy(self.terms, self.coef, symbols, rational=rational, as_poly=as_poly,
                         max_denominator=max_denominator)
 
     def to_latex(self, symbols: Any = None, rational: bool = False) -> list[str]:
@@ -669,7 +606,7 @@ class PolynomialSet:
         """
         from algebra._sympy import to_latex
 
-        return to_latex(self, symbols, rational=rational)
+        return to_latex(self.terms, self.coef, self.order, symbols, rational=rational)
 
     @classmethod
     def from_sympy(
@@ -702,12 +639,15 @@ class PolynomialSet:
         """
         from algebra._sympy import from_sympy
 
-        return from_sympy(exprs, gens, order=order)
+        terms, coef = from_sympy(exprs, gens)
+        return cls(terms, coef, order=order)
 
     def __str__(self) -> str:
         from algebra._sympy import pretty
 
-        return f"{self!r}\n{pretty(self)}" if self.n_polys else repr(self)
+        if not self.n_polys:
+            return repr(self)
+        return f"{self!r}\n{pretty(self.terms, self.coef, self.order)}"
 
     # ----------------------------------------------------------------- dunder
     def __len__(self) -> int:

@@ -1,4 +1,10 @@
-"""Conversion between :class:`~algebra.PolynomialSet` and sympy expressions.
+"""Conversion between coefficient arrays and sympy expressions.
+
+The functions work on the arrays of a :class:`~algebra.PolynomialSet` (``terms``
+(t, n), ``coef`` (t, p), the term order) and return sympy objects, or build those
+arrays from sympy expressions; the set's methods (``to_sympy``, ``to_latex``,
+``from_sympy``, ``__str__``) wrap them, so this module never imports
+:mod:`algebra._polyset`.
 
 Exact coefficients become sympy ``Rational`` numbers; float coefficients become
 ``Float`` (keeping their exact binary value, so a round trip is lossless) or, with
@@ -19,9 +25,8 @@ import sympy
 
 from algebra._errors import AlgebraError
 from algebra._orders import TermOrder
-from algebra._polyset import PolynomialSet
 
-__all__ = ["default_symbols", "from_sympy", "to_latex", "to_sympy"]
+__all__ = ["default_symbols", "from_sympy", "pretty", "to_latex", "to_sympy"]
 
 
 def default_symbols(n_vars: int) -> tuple[sympy.Symbol, ...]:
@@ -71,47 +76,41 @@ def _sympy_coef(c: Any, exact: bool, rational: bool, max_denominator: int) -> An
 
 
 def to_sympy(
-    polys: PolynomialSet,
+    terms: np.ndarray,
+    coef: np.ndarray,
     symbols: Any = None,
     rational: bool = False,
     as_poly: bool = False,
     max_denominator: int = 10**6,
 ) -> list[Any]:
-    """The polynomials of a set as sympy expressions (or ``Poly`` objects).
+    """Polynomials given by their coefficients as sympy expressions (or ``Poly`` objects).
 
     Parameters
     ----------
-    polys : PolynomialSet
-        The set.
-    symbols : str or sequence of str or sympy.Symbol, optional
-        One name per variable; ``x0, ..., x{n-1}`` by default.
-    rational : bool, default False
-        Snap float coefficients to the nearest rational with denominator at most
-        ``max_denominator`` (exact sets are always rational).
-    as_poly : bool, default False
-        Return :class:`sympy.Poly` objects in ``symbols`` (domain ``QQ`` for rational
-        coefficients, ``RR`` for floats) instead of expressions.  A ``Poly`` does not
-        store a term order; list its terms with ``poly.terms(order=polys.order.alias)``.
-    max_denominator : int, default 10**6
-        The largest denominator used by ``rational=True``.
+    terms : ndarray of int64, shape (t, n)
+        The exponent vectors (of a :class:`~algebra.PolynomialSet`).
+    coef : ndarray, shape (t, p)
+        float64, or an object array of :class:`fractions.Fraction` (exact).
+    symbols, rational, as_poly, max_denominator
+        As in :meth:`algebra.PolynomialSet.to_sympy`.
 
     Returns
     -------
     list of sympy.Expr or sympy.Poly, length p
     """
-    gens = _resolve_symbols(symbols, polys.n_vars)
+    gens = _resolve_symbols(symbols, terms.shape[1])
     if isinstance(max_denominator, bool) or not isinstance(max_denominator, int) or (
         max_denominator < 1
     ):
         raise AlgebraError(f"max_denominator must be an integer >= 1, got {max_denominator!r}.")
-    exact = polys.is_exact
+    exact = coef.dtype == object
     domain = sympy.QQ if exact or rational else sympy.RR
-    monomials = [tuple(int(e) for e in row) for row in polys.terms]
+    monomials = [tuple(int(e) for e in row) for row in terms]
     out = []
-    for j in range(polys.n_polys):
+    for j in range(coef.shape[1]):
         rep = {
             m: _sympy_coef(c, exact, rational, max_denominator)
-            for m, c in zip(monomials, polys.coef[:, j], strict=True)
+            for m, c in zip(monomials, coef[:, j], strict=True)
             if c
         }
         poly = sympy.Poly.from_dict(rep, *gens, domain=domain)
@@ -119,56 +118,70 @@ def to_sympy(
     return out
 
 
-def to_latex(polys: PolynomialSet, symbols: Any = None, rational: bool = False) -> list[str]:
+def to_latex(
+    terms: np.ndarray, coef: np.ndarray, order: TermOrder, symbols: Any = None,
+    rational: bool = False,
+) -> list[str]:
     """LaTeX of each polynomial, terms in descending term order.
 
     Parameters
     ----------
-    polys : PolynomialSet
-        The set.
-    symbols, rational
+    terms, coef, symbols, rational
         As in :func:`to_sympy`.
+    order : TermOrder
+        The order in which the terms are printed (descending).
 
     Returns
     -------
     list of str, length p
     """
     return [
-        sympy.latex(e, order=polys.order.alias)
-        for e in to_sympy(polys, symbols=symbols, rational=rational)
+        sympy.latex(e, order=order.alias)
+        for e in to_sympy(terms, coef, symbols=symbols, rational=rational)
     ]
 
 
-def pretty(polys: PolynomialSet, max_polys: int = 20) -> str:
-    """One line ``g_j = ...`` per polynomial (floats shown with 6 digits)."""
-    exprs = to_sympy(polys.select(slice(0, max_polys)) if len(polys) > max_polys else polys)
-    if not polys.is_exact:
-        exprs = [e.evalf(6) for e in exprs]
-    lines = [f"g{j} = {sympy.sstr(e, order=polys.order.alias)}" for j, e in enumerate(exprs)]
-    if len(polys) > max_polys:
-        lines.append(f"... ({len(polys) - max_polys} more)")
-    return "\n".join(lines)
-
-
-def from_sympy(
-    exprs: Any, gens: Sequence[Any], order: str | TermOrder = "deglex"
-) -> PolynomialSet:
-    """Build a :class:`~algebra.PolynomialSet` from sympy polynomials.
+def pretty(terms: np.ndarray, coef: np.ndarray, order: TermOrder, max_polys: int = 20) -> str:
+    """One line ``g_j = ...`` per polynomial (floats shown with 6 digits).
 
     Parameters
     ----------
-    exprs : sympy.Expr, sympy.Poly or str, or a sequence of them
-        Polynomials in ``gens``; strings are parsed with :func:`sympy.sympify`.
-    gens : sequence of sympy.Symbol or str, or str
-        The variables, in column order (a string such as ``"x y"`` names them all).
-    order : str or TermOrder, default "deglex"
-        The term order of the result.
+    terms, coef
+        As in :func:`to_sympy`.
+    order : TermOrder
+        The order in which the terms are printed (descending).
+    max_polys : int, default 20
+        Print at most this many polynomials, then a line counting the others.
 
     Returns
     -------
-    PolynomialSet
-        Exact (``Fraction``) coefficients when every coefficient is rational, else
-        float64.  The terms are the order ideal spanned by the monomials present.
+    str
+    """
+    p = coef.shape[1]
+    exprs = to_sympy(terms, coef[:, :max_polys])  # zero coefficients are not printed
+    if coef.dtype != object:
+        exprs = [e.evalf(6) for e in exprs]
+    lines = [f"g{j} = {sympy.sstr(e, order=order.alias)}" for j, e in enumerate(exprs)]
+    if p > max_polys:
+        lines.append(f"... ({p - max_polys} more)")
+    return "\n".join(lines)
+
+
+def from_sympy(exprs: Any, gens: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """The exponent and coefficient arrays of sympy polynomials.
+
+    Parameters
+    ----------
+    exprs, gens
+        As in :meth:`algebra.PolynomialSet.from_sympy`.
+
+    Returns
+    -------
+    terms : ndarray of int64, shape (t, n)
+        The monomials present in some polynomial, unsorted.
+    coef : ndarray, shape (t, p)
+        Exact (an object array of ``Fraction``) when every coefficient is rational,
+        else float64.
 
     Raises
     ------
@@ -226,4 +239,4 @@ def from_sympy(
     for j, d in enumerate(dicts):
         for m, c in d.items():
             coef[index[m], j] = Fraction(int(c.p), int(c.q)) if exact else float(c)
-    return PolynomialSet(np.array(monomials, dtype=np.int64), coef, order=order)
+    return np.array(monomials, dtype=np.int64), coef

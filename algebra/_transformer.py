@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from algebra._approx import (
-    BORDERS,
-    METHODS,
-    check_choice,
-    check_psi,
-    check_random_state,
-    fit_vanishing_ideal,
-)
+from algebra._border_loop import BORDERS
+from algebra._dispatch import METHODS, fit_vanishing_ideal
 from algebra._errors import AlgebraError
 from algebra._kernels import eval_abs, eval_abs_parallel
 from algebra._monomials import PARALLEL_MIN_ROWS
@@ -24,7 +19,7 @@ from algebra._oavi import check_tau
 from algebra._oracles import IHB_MODES, ORACLES
 from algebra._polyset import PolynomialSet
 from algebra._prune import check_keep, prune_generators
-from algebra._validation import check_points
+from algebra._validation import check_choice, check_points, check_psi, check_random_state
 
 __all__ = ["VanishingIdealTransformer"]
 
@@ -54,8 +49,9 @@ class VanishingIdealTransformer(TransformerMixin, BaseEstimator):
         Vanishing tolerance: mean of ``g(x)²`` over the fitting samples of a class.
     max_degree : int or None, default=10
         Largest generator degree.
-    term_order : {"deglex", "degrevlex"}, default="deglex"
-        Term order (``"lex"`` is accepted by VCA only).
+    order : {"deglex", "degrevlex"} or TermOrder, default="deglex"
+        Term order (``"lex"`` is accepted by VCA only); the ``order`` of the fit
+        functions.
     oracle : {"cg", "pcg", "bpcg", "agd"}, default="bpcg"
         OAVI's convex oracle (ignored by ABM and VCA).
     ihb : {"none", "weak", "full"}, default="weak"
@@ -75,6 +71,8 @@ class VanishingIdealTransformer(TransformerMixin, BaseEstimator):
         :func:`joblib.parallel_config` context).
     random_state : None, int or numpy.random.RandomState
         Seed of the ``max_samples`` subsamples.
+    term_order : str, optional
+        Deprecated alias of ``order`` (it warns and, when given, takes precedence).
 
     Attributes
     ----------
@@ -109,7 +107,7 @@ class VanishingIdealTransformer(TransformerMixin, BaseEstimator):
         method: str = "oavi",
         psi: float = 0.005,
         max_degree: int | None = 10,
-        term_order: str = "deglex",
+        order: Any = "deglex",
         oracle: str = "bpcg",
         ihb: str = "weak",
         tau: float | None = None,
@@ -118,11 +116,12 @@ class VanishingIdealTransformer(TransformerMixin, BaseEstimator):
         keep: int | float | None = None,
         n_jobs: int | None = None,
         random_state: Any = None,
+        term_order: Any = "deprecated",
     ) -> None:
         self.method = method
         self.psi = psi
         self.max_degree = max_degree
-        self.term_order = term_order
+        self.order = order
         self.oracle = oracle
         self.ihb = ihb
         self.tau = tau
@@ -131,6 +130,7 @@ class VanishingIdealTransformer(TransformerMixin, BaseEstimator):
         self.keep = keep
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.term_order = term_order
 
     def _method_kwargs(self) -> dict[str, Any]:
         """Validate every parameter (those the method ignores too: a typo in them
@@ -141,8 +141,16 @@ class VanishingIdealTransformer(TransformerMixin, BaseEstimator):
         check_choice("border", self.border, BORDERS)
         check_tau(self.tau, check_psi(self.psi))
         check_keep(self.keep)
+        order = self.order
+        if not (isinstance(self.term_order, str) and self.term_order == "deprecated"):
+            warnings.warn(
+                "VanishingIdealTransformer(term_order=...) is deprecated; pass order=... "
+                "(the name every fit function uses). term_order is used this time.",
+                DeprecationWarning, stacklevel=3,
+            )
+            order = self.term_order
         kw: dict[str, Any] = dict(
-            psi=self.psi, max_degree=self.max_degree, order=self.term_order,
+            psi=self.psi, max_degree=self.max_degree, order=order,
             max_samples=self.max_samples,
         )
         if method == "oavi":
@@ -263,14 +271,29 @@ class VanishingIdealTransformer(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         input_features : array_like of str, optional
-            Ignored beyond the scikit-learn consistency check.
+            Not used for the names; checked as scikit-learn checks it (one name per
+            fitted feature, equal to ``feature_names_in_`` when that exists).
 
         Returns
         -------
         ndarray of str, shape (n_generators,)
         """
         check_is_fitted(self, "polynomials_")
-        _check_feature_names_in(self, input_features)
+        if input_features is not None:
+            given = np.asarray(input_features, dtype=object)
+            fitted = getattr(self, "feature_names_in_", None)
+            # The phrases scikit-learn's own check uses, so callers matching them work.
+            if fitted is not None and not np.array_equal(fitted, given):
+                raise AlgebraError(
+                    f"input_features is not equal to feature_names_in_ ({list(given)} vs "
+                    f"{list(fitted)}); pass the names seen in fit, or None."
+                )
+            if len(given) != self.n_features_in_:
+                raise AlgebraError(
+                    f"input_features should have length equal to the number of fitted "
+                    f"features ({self.n_features_in_}), got {len(given)}; pass one name per "
+                    f"feature, or None."
+                )
         names = []
         for label, s in zip(self.classes_, self.generators_, strict=True):
             prefix = "" if label is None else f"class{label}_"

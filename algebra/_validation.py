@@ -3,11 +3,13 @@
 Kernels never validate (see ``docs/design.md``, "Kernels"); every public function
 calls one of these first and hands the kernel a C-contiguous array of the right dtype.
 Each failure raises :class:`~algebra.AlgebraError` with a sentence naming the
-parameter, the bad value and the fix.
+parameter, the bad value and the fix.  The module imports only :mod:`algebra._errors`,
+so every other module can use it.
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -15,7 +17,7 @@ import numpy as np
 from algebra._errors import AlgebraError
 
 
-def _describe(value: Any) -> str:
+def describe(value: Any) -> str:
     """A short description of ``value`` for error messages (type and shape)."""
     shape = getattr(value, "shape", None)
     dtype = getattr(value, "dtype", None)
@@ -63,13 +65,13 @@ def check_points(
             arr = arr.astype(np.float64)
         except (TypeError, ValueError):
             raise AlgebraError(
-                f"{name} must hold real numbers, got {_describe(arr)}; convert it to a "
+                f"{name} must hold real numbers, got {describe(arr)}; convert it to a "
                 f"float array, e.g. np.asarray({name}, dtype=float)."
             ) from None
     if arr.ndim != 2:
         raise AlgebraError(
             f"{name} must be a 2-D array of shape (n_samples, n_variables), got "
-            f"{_describe(arr)}; use {name}.reshape(-1, 1) for a single variable or "
+            f"{describe(arr)}; use {name}.reshape(-1, 1) for a single variable or "
             f"{name}.reshape(1, -1) for a single sample."
         )
     if arr.shape[0] == 0 and not allow_empty:
@@ -124,7 +126,7 @@ def check_exponents(E: Any, name: str = "terms", n_vars: int | None = None) -> n
     if arr.ndim != 2:
         raise AlgebraError(
             f"{name} must be a 2-D integer exponent matrix of shape (n_terms, "
-            f"n_variables), got {_describe(arr)}."
+            f"n_variables), got {describe(arr)}."
         )
     if arr.dtype.kind not in "iub":
         converted = None
@@ -137,7 +139,7 @@ def check_exponents(E: Any, name: str = "terms", n_vars: int | None = None) -> n
             converted != np.round(converted)
         ):
             raise AlgebraError(
-                f"{name} must hold non-negative integer exponents, got {_describe(arr)} "
+                f"{name} must hold non-negative integer exponents, got {describe(arr)} "
                 f"with non-integer entries; pass an integer array."
             )
         arr = converted
@@ -184,3 +186,124 @@ def check_positive_int(value: Any, name: str, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise AlgebraError(f"{name} must be an integer >= {minimum}, got {value!r}.")
     return int(value)
+
+
+def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
+    """Return ``value`` if it is one of ``choices``, else raise a full-sentence error."""
+    if not isinstance(value, str) or value not in choices:
+        raise AlgebraError(
+            f"Parameter {name}={value!r} is not supported; use one of "
+            f"{', '.join(repr(c) for c in choices)}."
+        )
+    return value
+
+
+def check_psi(psi: Any) -> float:
+    """Validate the vanishing tolerance ψ > 0 (mean of ``g(x)²`` over the samples)."""
+    if isinstance(psi, bool) or not isinstance(psi, (int, float, np.number)) or not (
+        np.isfinite(psi) and psi > 0
+    ):
+        raise AlgebraError(
+            f"Parameter psi={psi!r} must be a finite number > 0 (the largest mean "
+            f"squared value of a generator on the data), e.g. psi=0.005."
+        )
+    return float(psi)
+
+
+def check_random_state(random_state: Any) -> np.random.Generator:
+    """A numpy ``Generator`` from ``None``, an int seed, a ``Generator`` or a ``RandomState``.
+
+    Parameters
+    ----------
+    random_state : None, int, numpy.random.Generator or numpy.random.RandomState
+        The seed; a ``RandomState`` (scikit-learn's convention) seeds a new
+        ``Generator`` with one draw, so it advances as scikit-learn expects.
+
+    Returns
+    -------
+    numpy.random.Generator
+    """
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(random_state.randint(2**32, dtype=np.int64))
+    if random_state is None or isinstance(random_state, np.random.Generator) or (
+        isinstance(random_state, (int, np.integer))
+        and not isinstance(random_state, bool) and random_state >= 0
+    ):
+        return np.random.default_rng(random_state)
+    raise AlgebraError(
+        f"Parameter random_state={random_state!r} must be None, an int >= 0, a "
+        f"numpy.random.Generator or a numpy.random.RandomState."
+    )
+
+
+#: Data whose largest absolute value exceeds this gets a warning from the fits: ψ, the
+#: coefficient normalisations and OAVI's τ assume ``[-1, 1]``, and at ``|x| = 10`` a
+#: degree-``d`` monomial is already ``10^d`` times larger than its coefficient.
+UNSCALED_MAX_ABS = 10.0
+
+
+def warn_if_unscaled(X: np.ndarray, name: str = "X") -> None:
+    """Warn (``UserWarning``) when ``X`` lies far outside ``[-1, 1]``.
+
+    Far outside means a largest absolute value above :data:`UNSCALED_MAX_ABS`; the
+    fits then silently find nothing (or only trivial generators), so the warning
+    names the scaling that fixes it.
+
+    Parameters
+    ----------
+    X : ndarray of shape (m, n)
+        Validated data.
+    name : str, default "X"
+        The parameter name used in the message.
+    """
+    largest = float(np.abs(X).max()) if X.size else 0.0
+    if largest > UNSCALED_MAX_ABS:
+        warnings.warn(
+            f"{name} has values up to {largest:.3g} in absolute value, far outside "
+            f"[-1, 1] (the scale psi and the coefficient normalisations assume); scale "
+            f"it first, e.g. with sklearn.preprocessing.MinMaxScaler(feature_range=(-1, "
+            f"1)), or the fit may find no generators.",
+            UserWarning,
+            stacklevel=4,  # the caller of fit_oavi / fit_abm / fit_vca
+        )
+
+
+def prepare_data(
+    X: Any, max_samples: int | None, random_state: Any, name: str = "X"
+) -> np.ndarray:
+    """Validate the data and draw the stochastic subsample of ``max_samples`` rows.
+
+    Parameters
+    ----------
+    X : array_like of shape (m, n)
+        Finite real data (float32 and int are converted to float64).
+    max_samples : int or None
+        Fit on at most this many rows drawn without replacement; ``None`` uses all.
+    random_state : None, int, numpy Generator or RandomState
+        Seed of the subsample (:func:`check_random_state`).
+    name : str, default "X"
+        The parameter name used in error messages.
+
+    Returns
+    -------
+    ndarray of shape (min(m, max_samples), n), float64, C-contiguous
+
+    Warns
+    -----
+    UserWarning
+        When ``X`` lies far outside ``[-1, 1]`` (:func:`warn_if_unscaled`).
+    """
+    rng = check_random_state(random_state)
+    X = check_points(X, name=name)
+    warn_if_unscaled(X, name)
+    if X.shape[0] < 2:
+        raise AlgebraError(
+            f"{name} has {X.shape[0]} sample; fitting a vanishing ideal needs at least 2 "
+            f"samples (one point is cut out by every linear polynomial through it)."
+        )
+    if max_samples is not None:
+        max_samples = check_positive_int(max_samples, "max_samples", minimum=2)
+        if X.shape[0] > max_samples:
+            rows = np.sort(rng.choice(X.shape[0], size=max_samples, replace=False))
+            X = np.ascontiguousarray(X[rows])
+    return X

@@ -37,9 +37,9 @@ vinet's VCA is that algorithm with three choices that make its output well defin
   (which would depend on rounding) enters the result.
 
 Data never enters the decisions: the Gram matrix of the monomials is accumulated over
-chunks of rows (:func:`algebra._approx._eval_gram_block`, the pass of OAVI and ABM), one
-pass per degree (on small data one pass covers several degrees), so memory stays at one
-chunk.
+chunks of rows (``algebra._border_loop.eval_gram_block``, the pass of OAVI and ABM),
+one pass per degree (on small data one pass covers several degrees), so memory stays
+at one chunk.
 """
 
 from __future__ import annotations
@@ -50,12 +50,12 @@ from typing import Any
 import numpy as np
 from scipy.linalg import eigh
 
-from algebra._approx import _eval_gram_block, check_psi, prepare_data
+from algebra._border_loop import eval_gram_block
 from algebra._errors import AlgebraError
-from algebra._monomials import _row_index, default_chunk_rows
+from algebra._monomials import default_chunk_rows, row_index
 from algebra._orders import get_term_order
 from algebra._polyset import PolynomialSet
-from algebra._validation import check_positive_int
+from algebra._validation import check_positive_int, check_psi, prepare_data
 
 __all__ = ["fit_vca"]
 
@@ -122,7 +122,7 @@ class _GradedGram:
             top = self.terms.shape[0]
             rows = default_chunk_rows(8 * top, self.chunk_size)
             with np.errstate(over="ignore", invalid="ignore"):  # reported below instead
-                cross, _ = _eval_gram_block(self.X, self.parent, self.var, k, rows, False)
+                cross, _ = eval_gram_block(self.X, self.parent, self.var, k, rows, False)
             if not np.all(np.isfinite(cross)):
                 raise AlgebraError(
                     f"The monomials of degree {len(self.start) - 2} overflowed on the "
@@ -142,7 +142,7 @@ class _GradedGram:
         below ``degree`` (whose products have degree ≤ ``degree``)."""
         n, t = self.X.shape[1], self.size(degree - 1)
         products = self.terms[:t][None] + np.eye(n, dtype=np.int64)[:, None]
-        return _row_index(self.terms[: self.size(degree)], products.reshape(-1, n)).reshape(
+        return row_index(self.terms[: self.size(degree)], products.reshape(-1, n)).reshape(
             n, t)
 
 
@@ -264,7 +264,7 @@ def fit_vca(
     0.577350269189626*x0**2 + 0.577350269189626*x1**2 - 0.577350269189626
     """
     psi = check_psi(psi)
-    term_order = get_term_order(order)
+    order = get_term_order(order)
     if max_degree is not None:
         max_degree = check_positive_int(max_degree, "max_degree")
     max_terms = check_positive_int(max_terms, "max_terms")
@@ -352,7 +352,7 @@ def fit_vca(
         # an eigenvector's sign is arbitrary, so make its coefficient positive and the
         # result does not depend on the eigensolver's sign choices.
         rank = np.empty(basis.shape[0], dtype=np.int64)
-        rank[term_order.argsort(basis)] = np.arange(basis.shape[0])
+        rank[order.argsort(basis)] = np.arange(basis.shape[0])
         lead = np.argmax(np.where(coef != 0, rank[:, None], -1), axis=0)
         coef *= np.sign(coef[lead, np.arange(p)])
     # The ψ test on the polynomials exactly as returned (rounded, renormalised): the
@@ -363,5 +363,5 @@ def fit_vca(
     used = np.flatnonzero((coef[:, ok] != 0).any(axis=1))
     position = np.full(basis.shape[0], -1, dtype=np.int64)
     position[used] = np.arange(used.size)
-    return PolynomialSet(basis[used], coef[np.ix_(used, ok)], order=term_order,
+    return PolynomialSet(basis[used], coef[np.ix_(used, ok)], order=order,
                          leading=position[lead[ok]], mse=mse[ok])

@@ -65,8 +65,8 @@ def bench_config(n: int, degree: int, p: int, density: float, batch: int, rounds
     linear = torch.nn.Linear(t, p, bias=False).eval()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "sparse CSR support is in beta"
-        sparse_w = layer.weight.detach()[1:].t().contiguous().to_sparse_csr()
-    bias = layer.weight.detach()[0][:, None]
+        sparse_w = layer.masked_coef.detach()[1:].t().contiguous().to_sparse_csr()
+    bias = layer.masked_coef.detach()[0][:, None]
 
     def sparse_forward(x: torch.Tensor) -> torch.Tensor:
         return torch.addmm(bias, sparse_w, layer.monomials(x)).t().abs()

@@ -5,10 +5,10 @@ by axis to ``[0, 1]^3`` at ψ = 10⁻⁴, degree ≤ 4, for ``m ∈ {10⁴, 10�
 sphere (noise 0.01, ψ = 10⁻³, degree ≤ 3); 10⁵ uniform points of ``[0, 1]^10`` (ψ = 10⁻³,
 degree ≤ 4); the three wine classes (``MinMaxScaler(-1, 1)``, ψ = 5·10⁻³).  For each,
 :func:`algebra.fit_vca` and the reference are timed in the same run, interleaved, best
-of a few repeats (up to 30 for small data), with the same number of BLAS threads (``--threads``, default 1: on a
-shared machine multi-threaded OpenBLAS timings vary by 10×).  vinet's generators are
-also evaluated on a fresh sample of the same distribution: the held-out mean ``g²``
-over the training one, worst generator.
+of a few repeats (up to 30 for small data), with the same number of BLAS threads
+(``--threads``, default 1: on a shared machine multi-threaded OpenBLAS timings vary by
+10×).  vinet's generators are also evaluated on a fresh sample of the same
+distribution: the held-out mean ``g²`` over the training one, worst generator.
 
 The reference (Wirth & Pokutta's CGAVI repository, ``src/feature_transformations/
 vca.py``) runs only when the environment names it, in its own interpreter (it needs

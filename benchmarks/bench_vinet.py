@@ -22,8 +22,7 @@ from _results import metric, write_results
 
 from bridge._compare import acceptance, compare_cuts, format_table
 from bridge.commands.demo import DEFAULT_NODES, DEFAULTS, QUICK
-from neural import load_digits, pretrained_digits_model
-from neural._train import DIGITS_RECIPE
+from neural import DIGITS_RECIPE, load_digits, pretrained_digits_model
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,4 +1,4 @@
-"""Build VI-Net from a pretrained model, a cut node and training data; and its baselines.
+"""The VI-Net pipeline: from a pretrained model, a cut node and training data to a VINet.
 
 The pipeline of VI-Net (Pelleriti, Zimmer, Wirth, Pokutta, ICML 2025, arXiv
 2502.15051, Sec. 3-4; ``docs/design.md``):
@@ -13,19 +13,17 @@ The pipeline of VI-Net (Pelleriti, Zimmer, Wirth, Pokutta, ICML 2025, arXiv
    fine-tune the coefficients (sparsity mask fixed) and the head with cross-entropy,
    the backbone frozen.
 
-The baselines share steps 1, 2 and 6: :func:`linear_probe` (no polynomial layer) and
-:func:`random_monomial_baseline` (random monomials of the same size).
+Steps 1-2 (:func:`prepare_cut`) are shared with the baselines of
+:mod:`bridge._baselines`, step 6 lives in :mod:`bridge._training`.
 """
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from joblib import Parallel, delayed
 from torch import nn
 from tqdm.auto import tqdm
@@ -34,17 +32,18 @@ import neural
 from algebra import PolynomialSet, fit_vanishing_ideal, prune_generators
 from bridge._errors import BridgeError
 from bridge._layer import PolynomialLayer
+from bridge._training import check_training, fit_head, new_head
 from bridge._vinet import Pool, VINet
 
-__all__ = ["build_vinet", "linear_probe", "random_monomial_baseline"]
+__all__ = ["VINET_METHODS", "Cut", "as_data", "build_vinet", "check_cut", "prepare_cut"]
 
-_METHODS = ("oavi", "abm")
-_POOLINGS = ("avg", "max", "flatten")
-_SCALINGS = ("minmax", "tanh", "standard", None)
+#: The generator algorithms of VI-Net: the border-loop methods, whose generators have a
+#: leading term and bounded coefficients (VCA's expansion can have very large ones).
+VINET_METHODS: tuple[str, ...] = ("oavi", "abm")
 
 
 @dataclass
-class _Cut:
+class Cut:
     """The frozen part of a VI-Net and the cached preprocessed training latents."""
 
     backbone: nn.Module
@@ -55,7 +54,7 @@ class _Cut:
     images: torch.Tensor  # (N, *input_shape) the training images
 
 
-def _as_data(data: Any, name: str = "train_data") -> tuple[torch.Tensor, torch.Tensor]:
+def as_data(data: Any, name: str = "train_data") -> tuple[torch.Tensor, torch.Tensor]:
     """Validate ``(X, y)`` and return float32 images and int64 labels as tensors."""
     if not isinstance(data, (tuple, list)) or len(data) != 2:
         raise BridgeError(
@@ -74,7 +73,7 @@ def _as_data(data: Any, name: str = "train_data") -> tuple[torch.Tensor, torch.T
     return X.float(), y.long()
 
 
-def _check_cut(model: nn.Module, node: str, example: torch.Tensor) -> tuple[int, int]:
+def check_cut(model: nn.Module, node: str, example: torch.Tensor) -> tuple[int, int]:
     """Check that ``node`` lies before the classifier; return (node index, n_classes).
 
     The classifier is the last node that holds parameters (``fc`` of a ResNet): a cut
@@ -111,7 +110,7 @@ def _check_cut(model: nn.Module, node: str, example: torch.Tensor) -> tuple[int,
     return index, int(out.shape[-1])
 
 
-def _prepare(
+def prepare_cut(
     model: nn.Module,
     node: str,
     train_data: Any,
@@ -123,12 +122,16 @@ def _prepare(
     arch_kwargs: dict[str, Any] | None,
     progress: bool,
     freeze_backbone: bool = True,
-) -> _Cut:
+) -> Cut:
     """Steps 1-2: cut, extract latents once, fit the preprocessing."""
-    if pooling not in _POOLINGS:
-        raise BridgeError(f"pooling={pooling!r} is not one of {_POOLINGS}; pass one of them.")
-    if scaling not in _SCALINGS:
-        raise BridgeError(f"scaling={scaling!r} is not one of {_SCALINGS}; pass one of them.")
+    if pooling not in neural.POOLINGS:
+        raise BridgeError(
+            f"pooling={pooling!r} is not one of {neural.POOLINGS}; pass one of them."
+        )
+    if scaling not in neural.SCALINGS:
+        raise BridgeError(
+            f"scaling={scaling!r} is not one of {neural.SCALINGS}; pass one of them."
+        )
     if n_components is not None and (
         isinstance(n_components, bool) or not isinstance(n_components, int) or n_components < 1
     ):
@@ -136,8 +139,8 @@ def _prepare(
             f"n_components={n_components!r} must be a positive integer (the PCA dimension) "
             "or None to skip the PCA."
         )
-    X, y = _as_data(train_data)
-    _, n_classes = _check_cut(model, node, X[:1])
+    X, y = as_data(train_data)
+    _, n_classes = check_cut(model, node, X[:1])
     labels = y.numpy()
     missing = sorted(set(range(n_classes)) - set(np.unique(labels).tolist()))
     if missing or labels.min() < 0 or labels.max() >= n_classes:
@@ -174,87 +177,7 @@ def _prepare(
         "n_components_out": int(z.shape[1]),
         "scaling": scaling,
     }
-    return _Cut(backbone, preprocess, z, labels, config, X)
-
-
-def _fit_head(
-    poly: nn.Module | None,
-    head: nn.Linear,
-    z: torch.Tensor,
-    y: np.ndarray,
-    *,
-    epochs: int,
-    lr: float,
-    batch_size: int,
-    weight_decay: float,
-    random_state: int,
-    progress: bool,
-    encoder: nn.Module | None = None,
-    images: torch.Tensor | None = None,
-) -> list[float]:
-    """Step 6: fit ``head`` on ``poly(z)``, then fine-tune ``poly`` and ``head`` together.
-
-    First the head alone, full batch with L-BFGS on the cached features (a convex
-    problem: multinomial logistic regression with an L2 penalty), so fine-tuning
-    starts from the best linear read-out; then ``epochs`` of Adam on mini-batches
-    of ``z`` with cross-entropy, updating the polynomial coefficients (their mask
-    stays fixed, see :class:`PolynomialLayer`) and the head. With an ``encoder``
-    (backbone, pooling and preprocessing with a trainable backbone) the mini-batches
-    are ``encoder(images)`` instead and the backbone is fine-tuned too; it stays in
-    eval mode, so batch-norm statistics are those of the pretrained network. Returns
-    the mean loss of each fine-tuning epoch.
-    """
-    target = torch.as_tensor(y)
-    poly = poly if poly is not None else nn.Identity()
-    with torch.no_grad():
-        feats = poly(z)
-    l2 = 1e-4
-
-    lbfgs = torch.optim.LBFGS(head.parameters(), lr=1.0, max_iter=100,
-                              line_search_fn="strong_wolfe")
-
-    def closure() -> torch.Tensor:
-        lbfgs.zero_grad()
-        loss = F.cross_entropy(head(feats), target) + l2 * head.weight.pow(2).sum()
-        loss.backward()
-        return loss
-
-    lbfgs.step(closure)
-    history: list[float] = []
-    modules = [poly, head] if encoder is None else [encoder, poly, head]
-    params = [p for m in modules for p in m.parameters() if p.requires_grad]
-    if epochs == 0 or not params:
-        return history
-    opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
-    gen = torch.Generator().manual_seed(random_state)
-    bar = tqdm(range(epochs), desc="fine-tune", unit="epoch", disable=not progress, leave=False)
-    poly.train()
-    for _ in bar:
-        order = torch.randperm(z.shape[0], generator=gen)
-        total = 0.0
-        for start in range(0, z.shape[0], batch_size):
-            idx = order[start : start + batch_size]
-            inputs = z[idx] if encoder is None else encoder(images[idx])
-            loss = F.cross_entropy(head(poly(inputs)), target[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            total += loss.item() * len(idx)
-        sched.step()
-        history.append(total / z.shape[0])
-        bar.set_postfix(loss=f"{history[-1]:.4f}")
-    poly.eval()
-    return history
-
-
-def _check_training(epochs: Any, lr: Any, batch_size: Any) -> None:
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
-        raise BridgeError(f"epochs={epochs!r} must be an integer >= 0; pass e.g. 20.")
-    if not isinstance(lr, (int, float)) or not lr > 0:
-        raise BridgeError(f"lr={lr!r} must be a positive number; pass e.g. 1e-2.")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise BridgeError(f"batch_size={batch_size!r} must be a positive integer; pass e.g. 128.")
+    return Cut(backbone, preprocess, z, labels, config, X)
 
 
 def _fit_class(z: np.ndarray, label: int, method: str, fit_kwargs: dict[str, Any]) -> PolynomialSet:
@@ -308,7 +231,7 @@ def build_vinet(
     pooling : {"avg", "max", "flatten"}, default="avg"
         How activations ``(N, C, H, W)`` become latent vectors.
     scaling : {"minmax", "tanh", "standard"} or None, default="minmax"
-        Scaling after the PCA (``"minmax"``: onto ``[-1, 1]``, OAVI's setting).
+        Scaling after the PCA (``"minmax"``: onto ``[-1, 1]``, VI-Net's setting).
     method : {"oavi", "abm"}, default="oavi"
         Generator algorithm (:func:`algebra.fit_oavi`, :func:`algebra.fit_abm`).
     psi : float, default=0.01
@@ -328,7 +251,10 @@ def build_vinet(
     lr : float, default=1e-2
         Adam learning rate of the fine-tuning.
     batch_size : int, default=128
+        Mini-batch size of the fine-tuning.
     weight_decay : float, default=0.0
+        Adam's L2 weight decay during fine-tuning (the head's L-BFGS fit has its own
+        fixed penalty).
     freeze_backbone : bool, default=True
         Keep the backbone fixed: fine-tuning then runs on the cached latents, which is
         what makes it fast. ``False`` fine-tunes the backbone too (on the images, its
@@ -356,12 +282,12 @@ def build_vinet(
         width, a class absent from ``train_data``, bad training settings, or when no
         class has a generator (raise ``psi`` or ``max_degree``).
     """
-    if method not in _METHODS:
-        raise BridgeError(f"method={method!r} is not one of {_METHODS}; pass one of them.")
-    _check_training(epochs, lr, batch_size)
-    cut = _prepare(model, node, train_data, pooling=pooling, n_components=n_components,
-                   scaling=scaling, arch=arch, arch_kwargs=arch_kwargs, progress=progress,
-                   freeze_backbone=freeze_backbone)
+    if method not in VINET_METHODS:
+        raise BridgeError(f"method={method!r} is not one of {VINET_METHODS}; pass one of them.")
+    check_training(epochs, lr, batch_size)
+    cut = prepare_cut(model, node, train_data, pooling=pooling, n_components=n_components,
+                      scaling=scaling, arch=arch, arch_kwargs=arch_kwargs, progress=progress,
+                      freeze_backbone=freeze_backbone)
     z64 = cut.z.double().numpy()
     classes = range(cut.config["n_classes"])
     settings = {"psi": psi, "max_degree": max_degree, "max_samples": max_samples, **fit_kwargs}
@@ -387,191 +313,17 @@ def build_vinet(
     polys = PolynomialSet.concatenate([G for G in sets if len(G)])
     poly = PolynomialLayer.from_polynomials(polys)
     poly.feature_scale_(cut.z)
-    head = _new_head(poly.out_features, cut.config["n_classes"], random_state)
+    head = new_head(poly.out_features, cut.config["n_classes"], random_state)
     encoder = None if freeze_backbone else nn.Sequential(cut.backbone, Pool(pooling),
                                                           cut.preprocess)
-    history = _fit_head(poly, head, cut.z, cut.y, epochs=epochs, lr=lr, batch_size=batch_size,
-                        weight_decay=weight_decay, random_state=random_state,
-                        progress=progress, encoder=encoder, images=cut.images)
+    history = fit_head(poly, head, cut.z, cut.y, epochs=epochs, lr=lr, batch_size=batch_size,
+                       weight_decay=weight_decay, random_state=random_state,
+                       progress=progress, encoder=encoder, images=cut.images)
     config = {**cut.config, "kind": "vinet", "freeze_backbone": freeze_backbone,
               "method": method, "psi": psi,
               "max_degree": max_degree, "max_samples": max_samples, "keep": keep,
               "epochs": epochs, "lr": lr, "absolute": True,
               "n_generators": [int((poly.labels == c).sum()) for c in classes]}
     net = VINet(cut.backbone, cut.preprocess, poly, head, pooling=pooling, config=config)
-    net.history_ = history
-    return net.eval()
-
-
-def _new_head(n_in: int, n_out: int, random_state: int) -> nn.Linear:
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(random_state)
-        return nn.Linear(n_in, n_out)
-
-
-def linear_probe(
-    model: nn.Module,
-    node: str,
-    train_data: Any,
-    *,
-    n_components: int | None = 16,
-    pooling: str = "avg",
-    scaling: str | None = "minmax",
-    epochs: int = 20,
-    lr: float = 1e-2,
-    batch_size: int = 128,
-    weight_decay: float = 0.0,
-    arch: str | None = None,
-    arch_kwargs: dict[str, Any] | None = None,
-    progress: bool = True,
-    random_state: int = 0,
-) -> VINet:
-    """The linear-probe baseline: a linear head on the preprocessed latents at the cut.
-
-    Same cut, pooling, preprocessing and head training as :func:`build_vinet`, with no
-    polynomial layer.
-
-    Parameters
-    ----------
-    model, node, train_data, n_components, pooling, scaling, epochs, lr, batch_size, \
-weight_decay, arch, arch_kwargs, progress, random_state
-        As in :func:`build_vinet`.
-
-    Returns
-    -------
-    VINet
-        ``kind == "linear"``: ``(N, *input_shape) -> (N, n_classes)``.
-    """
-    _check_training(epochs, lr, batch_size)
-    cut = _prepare(model, node, train_data, pooling=pooling, n_components=n_components,
-                   scaling=scaling, arch=arch, arch_kwargs=arch_kwargs, progress=progress)
-    head = _new_head(cut.z.shape[1], cut.config["n_classes"], random_state)
-    history = _fit_head(None, head, cut.z, cut.y, epochs=epochs, lr=lr, batch_size=batch_size,
-                        weight_decay=weight_decay, random_state=random_state,
-                        progress=progress)
-    config = {**cut.config, "kind": "linear", "epochs": epochs, "lr": lr}
-    net = VINet(cut.backbone, cut.preprocess, None, head, pooling=pooling, config=config)
-    net.history_ = history
-    return net.eval()
-
-
-def random_order_ideal(degree_counts: list[int], n_vars: int,
-                       rng: np.random.Generator) -> np.ndarray:
-    """A random order ideal with ``degree_counts[d]`` monomials of degree ``d``.
-
-    Built level by level: the monomials of degree ``d`` are drawn without replacement
-    from the products ``m · x_v`` of the degree ``d - 1`` ones whose every divisor is
-    present (so the result stays closed under division). A level with fewer such
-    candidates than asked gets all of them.
-
-    Parameters
-    ----------
-    degree_counts : list of int
-        ``degree_counts[0]`` must be 1 (the constant).
-    n_vars : int
-    rng : numpy Generator
-
-    Returns
-    -------
-    ndarray of int64, shape (t, n_vars)
-    """
-    levels = [np.zeros((1, n_vars), dtype=np.int64)]
-    present = {tuple(levels[0][0])}
-    for count in degree_counts[1:]:
-        cands = {}
-        for m in levels[-1]:
-            for v in range(n_vars):
-                u = m.copy()
-                u[v] += 1
-                key = tuple(u)
-                if key in cands or key in present:
-                    continue
-                divisors = (tuple(u - np.eye(n_vars, dtype=np.int64)[w]) for w in np.flatnonzero(u))
-                if all(d in present for d in divisors):
-                    cands[key] = u
-        pool = np.array(list(cands.values()), dtype=np.int64).reshape(-1, n_vars)
-        take = min(count, pool.shape[0])
-        if take == 0:
-            break
-        chosen = pool[rng.choice(pool.shape[0], size=take, replace=False)]
-        present.update(tuple(r) for r in chosen)
-        levels.append(chosen)
-    return np.concatenate(levels)
-
-
-def random_monomial_baseline(
-    reference: VINet,
-    train_data: Any,
-    *,
-    epochs: int | None = None,
-    lr: float | None = None,
-    batch_size: int = 128,
-    weight_decay: float = 0.0,
-    progress: bool = True,
-    random_state: int = 0,
-) -> VINet:
-    """The random-feature baseline: random monomials of the same size as a VI-Net.
-
-    Same backbone and preprocessing as ``reference``; its polynomial layer is replaced
-    by one over a random order ideal with the same number of monomials of each degree,
-    the same number of outputs, and the same number of nonzero coefficients per output
-    (at random positions, random values), then trained exactly as VI-Net's
-    (unit-RMS outputs, L-BFGS head, fine-tuning).
-
-    Parameters
-    ----------
-    reference : VINet
-        A model from :func:`build_vinet`.
-    train_data : tuple (X, y)
-        The training data ``reference`` was built on.
-    epochs, lr : optional
-        Default: those of ``reference``.
-    batch_size, weight_decay, progress, random_state
-        As in :func:`build_vinet`.
-
-    Returns
-    -------
-    VINet
-        ``kind == "random"``.
-    """
-    if not isinstance(reference, VINet) or not reference.has_poly:
-        raise BridgeError(
-            "reference must be a VINet with a polynomial layer (from build_vinet); the "
-            "random baseline copies its size."
-        )
-    epochs = int(reference.config.get("epochs", 20)) if epochs is None else epochs
-    lr = float(reference.config.get("lr", 1e-2)) if lr is None else lr
-    _check_training(epochs, lr, batch_size)
-    X, y = _as_data(train_data)
-    rng = np.random.default_rng(random_state)
-    ref = reference.poly
-    degrees = ref.terms.sum(dim=1).numpy()
-    counts = np.bincount(degrees).tolist()
-    terms = random_order_ideal(counts, ref.in_features, rng)
-    # Same number of nonzero coefficients per output as the reference, drawn among the
-    # non-constant monomials (plus the constant, as every generator has one).
-    nnz = ref.mask.sum(dim=0).numpy()
-    mask = np.zeros((terms.shape[0], ref.out_features), dtype=bool)
-    for j, k in enumerate(nnz):
-        k = int(min(k, terms.shape[0]))
-        mask[rng.choice(terms.shape[0], size=k, replace=False), j] = True
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(random_state)
-        poly = PolynomialLayer(terms, ref.out_features, mask=mask)
-    backbone = copy.deepcopy(reference.backbone)
-    for p in backbone.parameters():  # the baseline trains its layer and head only
-        p.requires_grad_(False)
-    preprocess = copy.deepcopy(reference.preprocess)
-    frozen = nn.Sequential(backbone, reference.pool, preprocess)
-    z, _ = neural.extract_latents(frozen, X, pooling="flatten", progress=progress)
-    z = torch.as_tensor(z)
-    poly.feature_scale_(z)
-    head = _new_head(poly.out_features, reference.head.out_features, random_state)
-    history = _fit_head(poly, head, z, y.numpy(), epochs=epochs, lr=lr, batch_size=batch_size,
-                        weight_decay=weight_decay, random_state=random_state,
-                        progress=progress)
-    config = {**reference.config, "kind": "random", "epochs": epochs, "lr": lr,
-              "random_state": random_state}
-    net = VINet(backbone, preprocess, poly, head, pooling=reference.pool.mode, config=config)
     net.history_ = history
     return net.eval()

@@ -16,7 +16,8 @@ from torch import nn
 from tqdm.auto import tqdm
 
 import neural
-from bridge._build import build_vinet, linear_probe, random_monomial_baseline
+from bridge._baselines import linear_probe, random_monomial_baseline
+from bridge._build import build_vinet
 from bridge._vinet import evaluate_model
 
 __all__ = ["acceptance", "compare_cuts", "conv_layers", "format_table", "interleaved_throughput",
@@ -33,6 +34,7 @@ def conv_layers(module: nn.Module) -> int:
     Parameters
     ----------
     module : nn.Module
+        Any network; its submodules are searched recursively.
 
     Returns
     -------
@@ -72,11 +74,13 @@ def interleaved_throughput(models: Sequence[nn.Module], input_shape: tuple[int, 
     Parameters
     ----------
     models : sequence of nn.Module
+        The networks to time, all taking inputs of ``input_shape``.
     input_shape : tuple of int
         One sample's shape.
     rounds : int, default=5
         Rounds; each times every model twice with :func:`neural.throughput`.
     batch_size : int, default=256
+        Samples per timed forward pass.
 
     Returns
     -------
@@ -123,6 +127,7 @@ def compare_cuts(
         One progress bar over the models built and the final timing (the builders'
         own bars are off).
     random_state : int, default=0
+        Seed of every model built (subsampling, heads, mini-batch order).
     **settings
         Passed to :func:`build_vinet` (``n_components``, ``pooling``, ``psi``,
         ``max_degree``, ``keep``, ``epochs``, ``lr``, ...); the preprocessing and

@@ -267,15 +267,32 @@ class PolynomialLayer(nn.Module):
             self.coef.mul_(self.mask / fan_in.sqrt())
 
     @property
-    def weight(self) -> torch.Tensor:
-        """The effective coefficient matrix ``coef * mask``, shape (t, p)."""
+    def masked_coef(self) -> torch.Tensor:
+        """The effective coefficients ``coef * mask``, shape (t, p).
+
+        One row per monomial of :attr:`terms`, one column per output: the layout of
+        :attr:`coef`, :attr:`mask` and :attr:`algebra.PolynomialSet.coef`, which is the
+        *transpose* of the ``(out_features, in_features)`` of
+        :attr:`torch.nn.Linear.weight`.  (It was called ``weight``; that name, which
+        suggests the ``nn.Linear`` layout, is deprecated.)
+        """
         return self.coef * self.mask
+
+    @property
+    def weight(self) -> torch.Tensor:
+        """Deprecated alias of :attr:`masked_coef` (shape (t, p), not ``nn.Linear``'s (p, t))."""
+        warnings.warn(
+            "PolynomialLayer.weight is deprecated: it is coef * mask of shape (t, p), the "
+            "transpose of nn.Linear.weight's layout; use PolynomialLayer.masked_coef.",
+            DeprecationWarning, stacklevel=2,
+        )
+        return self.masked_coef
 
     @property
     def degrees(self) -> torch.Tensor:
         """Total degree of each output polynomial, shape (p,) (``0`` for an all-zero column)."""
         deg = self.terms.sum(dim=1)
-        nonzero = (self.weight != 0).detach()
+        nonzero = (self.masked_coef != 0).detach()
         return torch.where(nonzero, deg[:, None], torch.zeros_like(deg)[:, None]).amax(dim=0)
 
     def extra_repr(self) -> str:
@@ -294,6 +311,7 @@ class PolynomialLayer(nn.Module):
         Parameters
         ----------
         z : torch.Tensor of shape (m, n)
+            The points, one per row, in the coefficients' dtype.
 
         Returns
         -------
@@ -375,6 +393,7 @@ class PolynomialLayer(nn.Module):
         Parameters
         ----------
         z : torch.Tensor of shape (..., n)
+            The (preprocessed) latents, in the coefficients' dtype.
 
         Returns
         -------
@@ -440,6 +459,7 @@ class PolynomialLayer(nn.Module):
             ``p`` polynomials in ``n`` variables over ``t`` terms (float or exact
             coefficients; exact ones are rounded to the layer's dtype).
         absolute : bool, default=True
+            Output ``|C·μ(z)|`` (VI-Net's features); ``False`` the signed values.
         device, dtype
             Factory keyword arguments.
 
@@ -496,9 +516,8 @@ class PolynomialLayer(nn.Module):
             Polynomials in ``gens`` (any sympy expression that expands to one).
         gens : sequence of sympy symbols, length n
             The variables, in the order of the layer's input columns.
-        absolute : bool, default=True
-        device, dtype
-            Factory keyword arguments.
+        absolute, device, dtype
+            As in :meth:`from_polynomials`.
 
         Returns
         -------
@@ -563,7 +582,7 @@ class PolynomialLayer(nn.Module):
         labels = self.labels.cpu().numpy()
         return PolynomialSet(
             self.terms.cpu().numpy(),
-            self.weight.detach().cpu().double().numpy(),
+            self.masked_coef.detach().cpu().double().numpy(),
             order=_LAYER_ORDER,
             labels=None if np.all(labels < 0) else labels,
         )
@@ -578,6 +597,7 @@ class PolynomialLayer(nn.Module):
         Parameters
         ----------
         z : torch.Tensor of shape (m, n)
+            The training latents the outputs are measured on.
         eps : float, default=1e-12
             Outputs with a smaller RMS are left unscaled.
 

@@ -31,14 +31,6 @@ __all__ = ["FORMAT_VERSION", "VINet", "evaluate_model"]
 FORMAT_VERSION = 1
 _FORMAT_NAME = "vinet.VINet"
 
-#: Preprocessing scalers by the name :func:`neural.make_preprocessing` takes.
-_SCALERS: dict[str, type[nn.Module]] = {
-    "minmax": neural.MinMaxScale,
-    "tanh": neural.TanhScale,
-    "standard": neural.Standardize,
-}
-
-
 class Pool(nn.Module):
     """:func:`neural.pool` as a module: ``(N, C, H, W)`` activations to ``(N, D)`` vectors.
 
@@ -126,11 +118,31 @@ class VINet(nn.Module):
         return isinstance(self.poly, PolynomialLayer)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        """The preprocessed latents ``z``, shape ``(N, k)``, of images ``x``."""
+        """The preprocessed latents ``z`` of images: what the polynomial layer sees.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (N, *input_shape)
+            Images, as the full network takes them.
+
+        Returns
+        -------
+        torch.Tensor of shape (N, k)
+        """
         return self.preprocess(self.pool(self.backbone(x)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits ``(N, n_classes)`` of images ``x`` of shape ``(N, *input_shape)``."""
+        """The logits of images.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            As in :meth:`features`.
+
+        Returns
+        -------
+        torch.Tensor of shape (N, n_classes)
+        """
         return self.head(self.poly(self.features(x)))
 
     # -- reporting ----------------------------------------------------------------------
@@ -176,7 +188,22 @@ class VINet(nn.Module):
 
     def evaluate(self, data: Any, *, batch_size: int = 256,
                  throughput_repeats: int = 10) -> dict[str, Any]:
-        """Accuracy, parameter split and throughput; see :func:`evaluate_model`."""
+        """Accuracy, parameter split and throughput; see :func:`evaluate_model`.
+
+        Parameters
+        ----------
+        data : tuple (X, y)
+            Test images ``(N, *input_shape)`` and labels ``(N,)``.
+        batch_size : int, default=256
+            Batch of the accuracy pass and of the throughput measurement.
+        throughput_repeats : int, default=10
+            Timed forward passes; ``0`` skips the throughput.
+
+        Returns
+        -------
+        dict
+            As :func:`evaluate_model` returns it.
+        """
         return evaluate_model(self, data, batch_size=batch_size,
                               throughput_repeats=throughput_repeats)
 
@@ -221,6 +248,7 @@ class VINet(nn.Module):
         Parameters
         ----------
         path : path
+            A file written by :meth:`save` (or ``vinet fit --out``).
 
         Returns
         -------
@@ -297,7 +325,7 @@ class VINet(nn.Module):
             steps["pca"] = neural.PCA(config.get("n_components"))
         scaling = config.get("scaling")
         if scaling is not None:
-            steps["scale"] = _SCALERS[scaling]()
+            steps["scale"] = neural.SCALERS[scaling]()
         poly = None
         if "poly.terms" in state:
             poly = PolynomialLayer(

@@ -11,7 +11,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from algebra import __version__
+from vinet import __version__
 
 #: Sub-command name -> module in :mod:`bridge.commands` and its one-line help.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -82,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     module = importlib.import_module(args._module)
     try:
         return int(module.run(args) or 0)
-    except ValueError as exc:  # AlgebraError, NeuralError, BridgeError are ValueErrors
+    except ValueError as exc:  # every vinet.VinetError (AlgebraError, ...) is a ValueError
         print(f"vinet {args.command}: error: {exc}", file=sys.stderr)
         return 1
 

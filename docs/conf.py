@@ -9,7 +9,7 @@ sys.path.insert(0, os.path.abspath(".."))
 sys.path.insert(0, os.path.abspath("_ext"))  # local extensions: figures.py
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from algebra import __version__
+from vinet import __version__
 
 project = "vinet"
 author = "The vinet developers"

@@ -5,17 +5,36 @@
 
 from neural._data import load_digits
 from neural._errors import NeuralError
-from neural._extract import extract_latents, load_shards, pool, save_shard
+from neural._extract import POOLINGS, extract_latents, load_shards, pool, save_shard
 from neural._io import load_model, load_module
 from neural._measure import ParameterCount, Throughput, count_parameters, throughput
 from neural._models import MODELS, build_model, digits_resnet, resnet18, resnet34
-from neural._preprocess import PCA, MinMaxScale, Standardize, TanhScale, make_preprocessing
-from neural._train import accuracy, cache_dir, pretrained_digits_model, train_classifier
+from neural._preprocess import (
+    PCA,
+    SCALERS,
+    SCALINGS,
+    MinMaxScale,
+    Standardize,
+    TanhScale,
+    make_preprocessing,
+)
+from neural._train import (
+    DIGITS_RECIPE,
+    accuracy,
+    cache_dir,
+    pretrained_digits_model,
+    train_classifier,
+)
 from neural._truncate import NodeInfo, list_nodes, truncate
+from vinet import VinetError
 
 __all__ = [
+    "DIGITS_RECIPE",
     "MODELS",
     "PCA",
+    "POOLINGS",
+    "SCALERS",
+    "SCALINGS",
     "MinMaxScale",
     "NeuralError",
     "NodeInfo",
@@ -23,6 +42,7 @@ __all__ = [
     "Standardize",
     "TanhScale",
     "Throughput",
+    "VinetError",
     "accuracy",
     "build_model",
     "cache_dir",

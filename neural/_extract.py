@@ -33,7 +33,8 @@ from neural._util import (
     to_model_input,
 )
 
-POOLINGS = ("avg", "max", "flatten")
+#: The pooling modes of :func:`pool` and :func:`extract_latents`.
+POOLINGS: tuple[str, ...] = ("avg", "max", "flatten")
 _SHARD_RE = re.compile(r"^shard-(\d+)-of-(\d+)\.(npy|npz)$")
 
 
@@ -160,7 +161,8 @@ def _batches(
     return gen(), len(idx)
 
 
-def _split(batch: Any) -> tuple[torch.Tensor, Any]:
+def split_batch(batch: Any) -> tuple[torch.Tensor, Any]:
+    """A batch of a DataLoader or Dataset as ``(X, y)``; ``y`` is None for bare tensors."""
     if isinstance(batch, torch.Tensor):
         return batch, None
     if isinstance(batch, (tuple, list)) and batch and isinstance(batch[0], torch.Tensor):
@@ -253,7 +255,7 @@ def extract_latents(
             tqdm(total=n, desc="extract", unit="img", disable=not progress, leave=False) as bar,
         ):
             for batch in batches:
-                x, y = _split(batch)
+                x, y = split_batch(batch)
                 try:
                     out = model(to_model_input(x, dev, dtype))
                 except INPUT_ERRORS as exc:
@@ -319,7 +321,9 @@ def save_shard(
     directory : path
         Created if missing; every shard of one extraction goes into the same one.
     latents : ndarray of shape (N_i, D)
+        The shard's latent features, as returned by :func:`extract_latents`.
     labels : ndarray of shape (N_i,), optional
+        Their labels; written beside them (an ``.npz``) when given.
     shard : tuple (i, n)
         Which shard this is, as passed to :func:`extract_latents`.
 

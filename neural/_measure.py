@@ -43,6 +43,7 @@ def count_parameters(model: nn.Module) -> ParameterCount:
     Parameters
     ----------
     model : nn.Module
+        Any module; a parameter shared by several submodules counts once.
 
     Returns
     -------
@@ -72,7 +73,9 @@ class Throughput(NamedTuple):
     min, max : float
         Slowest and fastest repeat.
     batch_size, repeats : int
+        The batch size and the number of timed passes measured.
     device : str
+        Where the passes ran, e.g. ``"cpu"`` or ``"cuda:0"``.
     """
 
     median: float
@@ -105,9 +108,11 @@ def throughput(
     Parameters
     ----------
     model : nn.Module
+        The network to time (its parameters' dtype sets nothing: see ``dtype``).
     input_shape : sequence of int
         Shape of one sample, without the batch dimension, e.g. ``(3, 32, 32)``.
     batch_size : int, default=256
+        Samples per timed forward pass; throughput is reported in samples/s.
     warmup : int, default=3
         Untimed passes first (at least one is always run: it checks the input shape).
     repeats : int, default=10

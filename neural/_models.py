@@ -127,7 +127,9 @@ def resnet18(num_classes: int = 10, in_channels: int = 3) -> ResNet:
     Parameters
     ----------
     num_classes : int, default=10
+        Outputs of the final linear layer ``fc`` (the logits).
     in_channels : int, default=3
+        Channels of the input images (3 for RGB).
 
     Returns
     -------
@@ -143,8 +145,8 @@ def resnet34(num_classes: int = 10, in_channels: int = 3) -> ResNet:
 
     Parameters
     ----------
-    num_classes : int, default=10
-    in_channels : int, default=3
+    num_classes, in_channels : int, default=10, 3
+        As in :func:`resnet18`.
 
     Returns
     -------
@@ -169,9 +171,13 @@ def digits_resnet(
     Parameters
     ----------
     num_classes : int, default=10
+        Outputs of the final linear layer ``fc`` (the logits).
     in_channels : int, default=1
+        Channels of the input images (1 for the grey-scale digits).
     widths : sequence of int, default=(16, 32, 64)
+        Channels of each stage; the stages downsample by 2 after the first.
     blocks : sequence of int, default=(1, 1, 1)
+        BasicBlocks per stage (the same length as ``widths``).
 
     Returns
     -------

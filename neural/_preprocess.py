@@ -5,24 +5,34 @@ scales them to ``[-1, 1]`` before fitting vanishing ideals: the generators' mono
 stay bounded there, so OAVI's tolerance ψ means the same thing for every feature.
 Each step here is an ``nn.Module`` whose fitted statistics are buffers, so the fitted
 preprocessing is part of the network: it moves with ``.to(device)``, is saved in
-``state_dict`` and runs inside ``nn.Sequential``. The fits follow scikit-learn's
-definitions (``PCA``, ``StandardScaler``, ``MinMaxScaler``) and are tested against them.
+``state_dict`` and runs inside ``nn.Sequential``.  The fits *are* scikit-learn's
+(:class:`~sklearn.decomposition.PCA`, :class:`~sklearn.preprocessing.StandardScaler`,
+:class:`~sklearn.preprocessing.MinMaxScaler`, in float64): each ``fit`` runs the
+estimator and copies its fitted arrays into the buffers; only the forward maps (an
+affine map, and ``tanh``) are written here, in torch.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
+from sklearn.decomposition import PCA as SkPCA
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from torch import nn
 
 from neural._errors import NeuralError
 
+_Module = TypeVar("_Module", bound="_Fitted")
 
-def _as_latents(latents: Any, name: str = "latents") -> torch.Tensor:
-    """Validate ``latents`` as a finite ``(N, D)`` array and return it in float64."""
+
+def _as_latents(latents: Any, name: str = "latents") -> np.ndarray:
+    """Validate ``latents`` as a finite ``(N, D)`` array; return it as float64 numpy.
+
+    scikit-learn does the fits, on the CPU, in float64.
+    """
     try:
         x = torch.as_tensor(
             np.asarray(latents) if not isinstance(latents, torch.Tensor) else latents
@@ -36,23 +46,22 @@ def _as_latents(latents: Any, name: str = "latents") -> torch.Tensor:
             f"{name} must have shape (N, D) with N, D >= 1, got {tuple(x.shape)}; pool the "
             "activations first (neural.pool / extract_latents)."
         )
-    x = x.detach().to(torch.float64)
+    x = x.detach().cpu().to(torch.float64)
     if not torch.isfinite(x).all():
         raise NeuralError(
             f"{name} contain NaN or infinite values; remove or impute them before fitting."
         )
-    return x
-
-
-def _nonzero(scale: torch.Tensor) -> torch.Tensor:
-    """Replace (near-)zero scales by 1, as scikit-learn's ``_handle_zeros_in_scale`` does:
-    a constant feature is centred but not blown up."""
-    eps = torch.finfo(scale.dtype).eps
-    return torch.where(scale < 10 * eps, torch.ones_like(scale), scale)
+    return x.numpy()
 
 
 class _Fitted(nn.Module):
-    """Base: buffers that are empty until ``fit`` and resize on ``load_state_dict``."""
+    """Base: a scikit-learn fit copied into buffers, and a torch forward map.
+
+    A subclass names its buffers after the fitted attributes of the estimator that
+    :meth:`_estimator` returns (``mean_``, ``components_``, ``scale_``, ...) and
+    implements the map in :meth:`_map`.  The buffers are empty until :meth:`fit` and
+    resize on ``load_state_dict``.
+    """
 
     _buffer_names: tuple[str, ...] = ()
 
@@ -72,10 +81,52 @@ class _Fitted(nn.Module):
         """Width ``D`` of the latents the module was fitted on."""
         return int(getattr(self, self._buffer_names[0]).shape[-1])
 
-    def _store(self, **values: torch.Tensor) -> None:
+    def _estimator(self, n_samples: int, n_features: int) -> Any:
+        """The unfitted scikit-learn estimator, for data of this shape."""
+        raise NotImplementedError
+
+    def _map(self, x: torch.Tensor) -> torch.Tensor:
+        """The fitted map on a validated input in the buffers' dtype."""
+        raise NotImplementedError
+
+    def fit(self: _Module, latents: Any) -> _Module:
+        """Fit the module's scikit-learn estimator (see the class) on ``latents``.
+
+        The estimator runs in float64 on the CPU; its fitted arrays are copied into
+        the buffers of the same names, in the buffers' device and dtype.
+
+        Parameters
+        ----------
+        latents : array or Tensor of shape (N, D)
+            Finite latent features, one sample per row.
+
+        Returns
+        -------
+        self
+            The module, fitted.
+        """
+        x = _as_latents(latents)
+        fitted = self._estimator(*x.shape).fit(x)
         ref = getattr(self, self._buffer_names[0])
-        for name, value in values.items():
+        for name in self._buffer_names:
+            value = torch.as_tensor(np.ascontiguousarray(getattr(fitted, name)))
             setattr(self, name, value.to(device=ref.device, dtype=ref.dtype).contiguous())
+        return self
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Apply the fitted map (see the class) to ``x``.
+
+        Parameters
+        ----------
+        x : Tensor of shape (..., D)
+            Latents with the fitted width ``D``; cast to the buffers' dtype.
+
+        Returns
+        -------
+        Tensor of shape (..., k)
+            ``k = D`` for the scalings, the number of components for :class:`PCA`.
+        """
+        return self._map(self._check_input(x))
 
     def _load_from_state_dict(
         self, state_dict, prefix, local_metadata, strict, missing, unexpected, errors
@@ -122,6 +173,8 @@ class _Fitted(nn.Module):
 class PCA(_Fitted):
     """Principal component analysis as a module: ``z = (x - mean_) @ components_.T``.
 
+    Fitted by :class:`sklearn.decomposition.PCA`, whose fitted arrays become the buffers.
+
     Parameters
     ----------
     n_components : int, float or None, default=None
@@ -129,13 +182,16 @@ class PCA(_Fitted):
         whose explained variance ratio reaches it (full SVD only); ``None`` for all
         ``min(N, D)``.
     svd_solver : {"auto", "full", "randomized"}, default="auto"
-        ``"full"``: :func:`torch.linalg.svd`. ``"randomized"``: :func:`torch.svd_lowrank`
-        (Halko, Martinsson, Tropp 2011), for large latents. ``"auto"`` picks randomized
-        when ``max(N, D) > 500`` and ``k < 0.8 min(N, D)``, scikit-learn's rule.
+        The solver of :class:`sklearn.decomposition.PCA`, which does the fit:
+        ``"full"`` is LAPACK's SVD, ``"randomized"`` the randomized SVD (Halko,
+        Martinsson & Tropp 2011) for large latents, ``"auto"`` scikit-learn's choice
+        by the shape of the data.
     n_oversamples, n_iter : int, default=10, 4
-        Randomized SVD: extra random directions and power iterations.
+        Randomized SVD: extra random directions and power iterations (scikit-learn's
+        ``n_oversamples`` and ``iterated_power``).
     random_state : int, default=0
-        Seeds the randomized SVD (the global RNG is left alone).
+        Seeds the randomized SVD (scikit-learn's numpy generator; torch's global RNG is
+        not used).
     device, dtype : optional
         Of the buffers (default float32); the fit itself runs in float64.
 
@@ -143,10 +199,11 @@ class PCA(_Fitted):
     ----------
     mean_ : Tensor of shape (D,)
     components_ : Tensor of shape (k, D)
-        Principal axes, rows orthonormal; signs fixed as scikit-learn's ``svd_flip``
-        (``u_based_decision=False``): the largest-magnitude entry of each row is positive.
+        Principal axes, rows orthonormal, with scikit-learn's sign convention
+        (``svd_flip(u_based_decision=False)``: the largest-magnitude entry of each row
+        is positive), for every solver.
     explained_variance_ : Tensor of shape (k,)
-        Variance along each axis (with ``N - 1`` in the denominator, as scikit-learn).
+        Variance along each axis (with ``N - 1`` in the denominator).
     explained_variance_ratio_ : Tensor of shape (k,)
 
     Notes
@@ -192,80 +249,17 @@ class PCA(_Fitted):
             "(0, 1) or None; pass fewer components or more samples."
         )
 
-    def fit(self, latents: Any) -> PCA:
-        """Fit the principal axes of ``latents``.
-
-        Parameters
-        ----------
-        latents : array or Tensor of shape (N, D)
-
-        Returns
-        -------
-        PCA
-            ``self``.
-        """
-        x = _as_latents(latents)
-        n, d = x.shape
-        k = self._n_components(n, d)
-        mean = x.mean(0)
-        xc = x - mean
-        solver = self.svd_solver
-        if solver == "auto":
-            solver = (
-                "randomized"
-                if max(n, d) > 500 and isinstance(k, int) and k < 0.8 * min(n, d)
-                else "full"
-            )
-        if solver == "randomized" and not isinstance(k, int):
+    def _estimator(self, n_samples: int, n_features: int) -> SkPCA:
+        k = self._n_components(n_samples, n_features)
+        if self.svd_solver == "randomized" and not isinstance(k, int):
             raise NeuralError(
                 f"n_components={k!r} as a variance fraction needs svd_solver='full'; pass an int "
                 "or svd_solver='full'."
             )
-        if solver == "full":
-            _, s, vh = torch.linalg.svd(xc, full_matrices=False)
-        else:
-            q = min(k + self.n_oversamples, n, d)
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(self.random_state)
-                _, s, v = torch.svd_lowrank(xc, q=q, niter=self.n_iter)
-            vh = v.T
-        # sklearn's svd_flip(u_based_decision=False): the largest |entry| of each row is positive.
-        signs = torch.sign(vh.gather(1, vh.abs().argmax(1, keepdim=True)))
-        vh = vh * torch.where(signs == 0, torch.ones_like(signs), signs)
-        var = s**2 / max(n - 1, 1)
-        total = xc.pow(2).sum(0).sum() / max(n - 1, 1)
-        ratio = var / total if total > 0 else torch.zeros_like(var)
-        if isinstance(k, float):
-            k = (
-                int(
-                    torch.searchsorted(
-                        torch.cumsum(ratio, 0), torch.tensor(k, dtype=ratio.dtype)
-                    ).item()
-                )
-                + 1
-            )
-            k = min(k, len(ratio))
-        self._store(
-            mean_=mean,
-            components_=vh[:k],
-            explained_variance_=var[:k],
-            explained_variance_ratio_=ratio[:k],
-        )
-        return self
+        return SkPCA(k, svd_solver=self.svd_solver, n_oversamples=self.n_oversamples,
+                     iterated_power=self.n_iter, random_state=self.random_state)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Project ``x`` onto the principal components.
-
-        Parameters
-        ----------
-        x : Tensor of shape (..., D)
-            Cast to the buffers' dtype.
-
-        Returns
-        -------
-        Tensor of shape (..., k)
-        """
-        x = self._check_input(x)
+    def _map(self, x: torch.Tensor) -> torch.Tensor:
         return (x - self.mean_) @ self.components_.T
 
     def extra_repr(self) -> str:
@@ -276,10 +270,10 @@ class PCA(_Fitted):
 
 
 class Standardize(_Fitted):
-    """Standardisation: ``z = (x - mean_) / scale_`` (scikit-learn's ``StandardScaler``).
+    """Standardisation: ``z = (x - mean_) / scale_``.
 
-    ``scale_`` is the population standard deviation (``ddof=0``); a constant feature
-    gets scale 1.
+    Fitted by :class:`sklearn.preprocessing.StandardScaler`: ``scale_`` is the
+    population standard deviation (``ddof=0``); a constant feature gets scale 1.
 
     Parameters
     ----------
@@ -293,46 +287,21 @@ class Standardize(_Fitted):
 
     _buffer_names = ("mean_", "scale_")
 
-    def fit(self, latents: Any) -> Standardize:
-        """Fit the per-feature mean and standard deviation of ``latents``.
+    def _estimator(self, n_samples: int, n_features: int) -> StandardScaler:
+        return StandardScaler()
 
-        Parameters
-        ----------
-        latents : array or Tensor of shape (N, D)
-            Finite latent features, one sample per row.
-
-        Returns
-        -------
-        Standardize
-            ``self``, with its buffers set.
-        """
-        x = _as_latents(latents)
-        self._store(mean_=x.mean(0), scale_=_nonzero(x.std(0, correction=0)))
-        return self
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Standardise ``x``.
-
-        Parameters
-        ----------
-        x : Tensor of shape (..., D)
-            Cast to the buffers' dtype.
-
-        Returns
-        -------
-        Tensor of shape (..., D)
-        """
-        x = self._check_input(x)
+    def _map(self, x: torch.Tensor) -> torch.Tensor:
         return (x - self.mean_) / self.scale_
 
 
 class MinMaxScale(_Fitted):
-    """Min-max scaling to ``feature_range``: ``z = x * scale_ + min_`` (scikit-learn's
-    ``MinMaxScaler``), by default onto ``[-1, 1]``.
+    """Min-max scaling to ``feature_range``: ``z = x * scale_ + min_``, by default onto
+    ``[-1, 1]``, fitted by :class:`sklearn.preprocessing.MinMaxScaler`.
 
     Parameters
     ----------
     feature_range : tuple (low, high), default=(-1.0, 1.0)
+        The interval the fitted minimum and maximum of each feature map to.
     clip : bool, default=False
         Clip the output to ``feature_range`` (for inputs outside the fitted range).
     device, dtype : optional
@@ -370,39 +339,11 @@ class MinMaxScale(_Fitted):
         self.feature_range = (float(low), float(high))
         self.clip = clip
 
-    def fit(self, latents: Any) -> MinMaxScale:
-        """Fit the per-feature minimum and maximum of ``latents``.
+    def _estimator(self, n_samples: int, n_features: int) -> MinMaxScaler:
+        return MinMaxScaler(feature_range=self.feature_range)
 
-        Parameters
-        ----------
-        latents : array or Tensor of shape (N, D)
-            Finite latent features, one sample per row.
-
-        Returns
-        -------
-        MinMaxScale
-            ``self``, with its buffers set.
-        """
-        x = _as_latents(latents)
-        low, high = self.feature_range
-        dmin, dmax = x.min(0).values, x.max(0).values
-        scale = (high - low) / _nonzero(dmax - dmin)
-        self._store(scale_=scale, min_=low - dmin * scale, data_min_=dmin, data_max_=dmax)
-        return self
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Scale ``x`` to ``feature_range`` (linear outside the fitted range unless ``clip``).
-
-        Parameters
-        ----------
-        x : Tensor of shape (..., D)
-            Cast to the buffers' dtype.
-
-        Returns
-        -------
-        Tensor of shape (..., D)
-        """
-        x = self._check_input(x)
+    def _map(self, x: torch.Tensor) -> torch.Tensor:
+        # Linear outside the fitted range unless clip (scikit-learn's clip, in torch).
         z = x * self.scale_ + self.min_
         return z.clamp(*self.feature_range) if self.clip else z
 
@@ -439,26 +380,21 @@ class TanhScale(Standardize):
             raise NeuralError(f"alpha={alpha!r} must be a positive number; pass e.g. 1.0.")
         self.alpha = float(alpha)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Scale ``x`` into ``(-1, 1)``.
-
-        Parameters
-        ----------
-        x : Tensor of shape (..., D)
-            Cast to the buffers' dtype.
-
-        Returns
-        -------
-        Tensor of shape (..., D)
-        """
-        return torch.tanh(self.alpha * super().forward(x))
+    def _map(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(self.alpha * super()._map(x))
 
     def extra_repr(self) -> str:
         """The slope ``alpha``."""
         return f"alpha={self.alpha}"
 
 
-SCALINGS = {"minmax": MinMaxScale, "tanh": TanhScale, "standard": Standardize}
+#: The scaling modules by the name :func:`make_preprocessing` takes.
+SCALERS: dict[str, type[_Fitted]] = {
+    "minmax": MinMaxScale, "tanh": TanhScale, "standard": Standardize,
+}
+#: Every value of ``make_preprocessing(scaling=...)``: a name of :data:`SCALERS`, or
+#: ``None`` for no scaling.
+SCALINGS: tuple[str | None, ...] = (*SCALERS, None)
 
 
 def make_preprocessing(
@@ -474,12 +410,14 @@ def make_preprocessing(
     Parameters
     ----------
     latents : array or Tensor of shape (N, D)
+        Finite latent features, one sample per row.
     n_components : int, float or None, default=None
         PCA components (see :class:`PCA`); ``None`` skips the PCA.
     scaling : {"minmax", "tanh", "standard"} or None, default="minmax"
         The scaling after the PCA: :class:`MinMaxScale` onto ``[-1, 1]``,
         :class:`TanhScale` or :class:`Standardize`; ``None`` for none.
     svd_solver : {"auto", "full", "randomized"}, default="auto"
+        The PCA's solver (see :class:`PCA`).
     dtype : torch.dtype, optional
         Of the buffers (default float32).
 
@@ -488,18 +426,16 @@ def make_preprocessing(
     nn.Sequential
         Fitted steps named ``pca`` and ``scale``; maps ``(N, D)`` to ``(N, k)``.
     """
-    if scaling is not None and scaling not in SCALINGS:
-        raise NeuralError(
-            f"scaling={scaling!r} is not one of {(*SCALINGS, None)}; pass one of them."
-        )
+    if scaling not in SCALINGS:
+        raise NeuralError(f"scaling={scaling!r} is not one of {SCALINGS}; pass one of them.")
     x = _as_latents(latents)
     steps: OrderedDict[str, nn.Module] = OrderedDict()
     if n_components is not None:
         steps["pca"] = PCA(n_components, svd_solver=svd_solver, dtype=torch.float64).fit(x)
         with torch.no_grad():
-            x = steps["pca"](x)
+            x = steps["pca"](torch.from_numpy(x)).numpy()
     if scaling is not None:
-        steps["scale"] = SCALINGS[scaling](dtype=torch.float64).fit(x)
+        steps["scale"] = SCALERS[scaling](dtype=torch.float64).fit(x)
     # Fitted in float64 throughout (so the scaler sees the PCA output without float32
     # rounding), then cast to the requested buffer dtype.
     return nn.Sequential(steps).to(dtype or torch.get_default_dtype())

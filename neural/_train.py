@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 
 from neural._data import DIGITS_RANDOM_STATE, DIGITS_TEST_SIZE, load_digits
 from neural._errors import NeuralError
-from neural._extract import _split, extract_latents
+from neural._extract import extract_latents, split_batch
 from neural._models import build_model
 from neural._util import (
     INPUT_ERRORS,
@@ -64,11 +64,13 @@ def train_classifier(
     data : tuple (X, y), Dataset or DataLoader
         Training samples ``(N, ...)`` with int64 labels ``(N,)``.
     epochs : int, default=10
+        Passes over the training data.
     batch_size : int, default=64
         Ignored for a DataLoader, which keeps its own batching.
     lr : float, default=1e-3
         Peak learning rate of AdamW.
     weight_decay : float, default=5e-4
+        AdamW's decoupled weight decay.
     seed : int, default=0
         Seeds the shuffling.
     device : str or torch.device, optional
@@ -139,7 +141,7 @@ def _fit(
     for _ in bar:
         total, count = 0.0, 0
         for batch in loader:
-            x, y = _split(batch)
+            x, y = split_batch(batch)
             if y is None:
                 raise NeuralError("train_classifier needs labels: the data yields X without y.")
             y = torch.as_tensor(y)
@@ -179,7 +181,9 @@ def accuracy(
     data : tuple (X, y), Dataset or DataLoader
         Labelled samples, as for :func:`extract_latents`.
     batch_size : int, default=256
+        Samples per forward pass (ignored for a DataLoader, which keeps its own).
     device : str or torch.device, optional
+        Where the forward passes run; default: the model's device.
 
     Returns
     -------

@@ -1,5 +1,6 @@
 """The API reference documents every public name: each entry of a package's ``__all__``
-is listed in ``docs/api/<package>.rst``.
+is listed in ``docs/api/<package>.rst``, and every parameter of a public function or
+method has a description in its numpydoc docstring.
 
 A name counts as listed when a line of the page consists of it alone, optionally
 qualified (``algebra.lex``) and optionally after a directive (``.. autofunction::
@@ -10,6 +11,7 @@ or a continuation line of a multi-name directive. Mentions in prose do not count
 from __future__ import annotations
 
 import importlib
+import inspect
 import re
 from pathlib import Path
 
@@ -48,3 +50,44 @@ def test_every_public_name_is_in_the_api_reference(package):
         f"docs/api/{package}.rst does not list {missing} from {package}.__all__; add them "
         f"to an autosummary block (functions, classes) or a '.. data::' entry (constants)."
     )
+
+
+def public_callables(package: str) -> list[tuple[str, object]]:
+    """``(qualified name, object)`` of every public function and class of ``package`` and
+    of every public method its classes define themselves (not inherited ones)."""
+    module = importlib.import_module(package)
+    out = []
+    for name in module.__all__:
+        obj = getattr(module, name)
+        if not (inspect.isclass(obj) or inspect.isfunction(obj)):
+            continue
+        out.append((f"{package}.{name}", obj))
+        if inspect.isclass(obj):
+            for attr, value in vars(obj).items():
+                func = value.__func__ if isinstance(value, (classmethod, staticmethod)) else value
+                if not attr.startswith("_") and inspect.isfunction(func):
+                    out.append((f"{package}.{name}.{attr}", func))
+    return out
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_every_public_parameter_is_described(package):
+    """numpydoc's validation: no parameter missing (PR01), unknown (PR02) or without a
+    description (PR07). ruff's D417 checks only docstrings that have a Parameters
+    section; this also catches a public function or method that has none."""
+    validate = pytest.importorskip("numpydoc.validate").validate
+    from numpydoc.docscrape import ClassDoc
+
+    problems = []
+    for qualname, obj in public_callables(package):
+        if inspect.isclass(obj) and issubclass(obj, tuple) and hasattr(obj, "_fields"):
+            # A NamedTuple's fields are its parameters, documented as its Attributes.
+            described = {n.strip() for item in ClassDoc(obj)["Attributes"]
+                         for n in item.name.split(",") if item.desc}
+            problems += [f"{qualname}: field {f!r} not described"
+                         for f in obj._fields if f not in described]
+            continue
+        problems += [f"{qualname}: {code} {message}"
+                     for code, message in validate(qualname)["errors"]
+                     if code in ("PR01", "PR02", "PR07")]
+    assert not problems, "\n".join(problems)

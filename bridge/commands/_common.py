@@ -1,10 +1,17 @@
-"""Helpers shared by the VI-Net sub-commands (not a sub-command itself)."""
+"""Helpers shared by the VI-Net sub-commands (not a sub-command itself).
+
+torch and the packages are imported inside the functions that need them.
+"""
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
+
+from bridge._errors import BridgeError
 
 
 def show_progress(no_progress: bool) -> bool:
@@ -37,8 +44,6 @@ def check_at_least(value: int | None, least: int, option: str) -> None:
     option : str
         The option as typed, e.g. ``"--threads"``.
     """
-    from bridge._errors import BridgeError
-
     if value is not None and value < least:
         raise BridgeError(f"{option} {value} must be at least {least}.")
 
@@ -65,3 +70,76 @@ def torch_threads(n: int) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
+
+
+def load_data(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The images and labels a command's ``--data FILE.npz`` or ``--digits`` names.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        With ``digits`` (bool), ``data`` (an ``.npz`` path holding ``X`` and optionally
+        ``y``) and, for ``--digits``, ``split``.
+
+    Returns
+    -------
+    X : torch.Tensor of float32, shape (N, ...)
+    y : torch.Tensor of int64, shape (N,), or None
+        None when the file has no ``y``.
+    """
+    import numpy as np
+    import torch
+
+    from neural import load_digits
+
+    if args.digits:
+        return load_digits(args.split)
+    try:
+        with np.load(args.data) as z:
+            if "X" not in z:
+                raise BridgeError(
+                    f"--data {args.data!r} has arrays {sorted(z.files)} but no 'X'; save the "
+                    "images as np.savez(path, X=images, y=labels)."
+                )
+            X = torch.from_numpy(np.asarray(z["X"], dtype=np.float32))
+            y = torch.from_numpy(np.asarray(z["y"], dtype=np.int64)) if "y" in z else None
+    except OSError as exc:
+        raise BridgeError(
+            f"--data {args.data!r} could not be read as an .npz file ({exc}); pass a file "
+            "written by np.savez(path, X=images, y=labels)."
+        ) from exc
+    return X, y
+
+
+def load_network(args: argparse.Namespace) -> Any:
+    """The pretrained network a command's ``--arch``/``--weights`` (or ``--digits``) names.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        With ``arch``, ``weights``, ``num_classes``, ``in_channels``, ``digits`` and
+        ``no_progress``; without ``--arch``, ``--digits`` means the cached pretrained
+        digits model.
+
+    Returns
+    -------
+    torch.nn.Module
+    """
+    from neural import load_model, pretrained_digits_model
+
+    if args.arch is None:
+        if args.weights is not None:
+            raise BridgeError("--weights needs --arch, the architecture the weights belong to.")
+        if not args.digits:
+            raise BridgeError(
+                "--data needs --arch and --weights (only --digits has a default model)."
+            )
+        return pretrained_digits_model(progress=not args.no_progress)
+    if args.weights is None:
+        raise BridgeError(f"--arch {args.arch} needs --weights, the state_dict file to load.")
+    options = {
+        k: v
+        for k, v in (("num_classes", args.num_classes), ("in_channels", args.in_channels))
+        if v is not None
+    }
+    return load_model(args.arch, args.weights, **options)

@@ -107,8 +107,7 @@ _FAILED = {"within_tolerance": "more than 1 point below the full network",
 def _run_vinet(args: argparse.Namespace) -> int:
     from bridge._compare import acceptance, compare_cuts, format_table, plot_comparison
     from bridge.commands._common import show_progress
-    from neural import load_digits, pretrained_digits_model
-    from neural._train import DIGITS_RECIPE
+    from neural import DIGITS_RECIPE, load_digits, pretrained_digits_model
 
     start = time.perf_counter()
     progress = show_progress(args.no_progress)

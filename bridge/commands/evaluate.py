@@ -38,10 +38,10 @@ def _run(args: argparse.Namespace) -> int:
 
     from bridge._errors import BridgeError
     from bridge._vinet import VINet
-    from bridge.commands.extract import _load_data
+    from bridge.commands._common import load_data
 
     net = VINet.load(args.model)
-    X, y = _load_data(args)
+    X, y = load_data(args)
     if y is None:
         raise BridgeError(f"--data {args.data!r} has no labels 'y'; accuracy needs them.")
     expected = tuple(net.config.get("input_shape") or X.shape[1:])

@@ -49,6 +49,8 @@ def parse_shard(text: str) -> tuple[int, int]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``extract`` options to ``parser``."""
+    from neural import POOLINGS
+
     model = parser.add_argument_group("model")
     model.add_argument("--arch", help="registered architecture (resnet18, resnet34, digits_resnet)")
     model.add_argument(
@@ -78,7 +80,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="digits split (default: train)",
     )
     parser.add_argument(
-        "--pooling", default="avg", choices=("avg", "max", "flatten"), help="default: avg"
+        "--pooling", default="avg", choices=POOLINGS, help="default: avg"
     )
     parser.add_argument(
         "--shard", type=parse_shard, default=(0, 1), metavar="i/n", help="default: 0/1"
@@ -89,58 +91,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
-def _load_data(args: argparse.Namespace):  # -> tuple[Tensor, Tensor | None]
-    import numpy as np
-    import torch
-
-    from neural import load_digits
-
-    if args.digits:
-        return load_digits(args.split)
-    try:
-        with np.load(args.data) as z:
-            if "X" not in z:
-                raise BridgeError(
-                    f"--data {args.data!r} has arrays {sorted(z.files)} but no 'X'; save the "
-                    "images as np.savez(path, X=images, y=labels)."
-                )
-            X = torch.from_numpy(np.asarray(z["X"], dtype=np.float32))
-            y = torch.from_numpy(np.asarray(z["y"], dtype=np.int64)) if "y" in z else None
-    except OSError as exc:
-        raise BridgeError(
-            f"--data {args.data!r} could not be read as an .npz file ({exc}); pass a file "
-            "written by np.savez(path, X=images, y=labels)."
-        ) from exc
-    return X, y
-
-
-def _load_model(args: argparse.Namespace):  # -> nn.Module
-    from neural import load_model, pretrained_digits_model
-
-    if args.arch is None:
-        if args.weights is not None:
-            raise BridgeError("--weights needs --arch, the architecture the weights belong to.")
-        if not args.digits:
-            raise BridgeError(
-                "--data needs --arch and --weights (only --digits has a default model)."
-            )
-        return pretrained_digits_model(progress=not args.no_progress)
-    if args.weights is None:
-        raise BridgeError(f"--arch {args.arch} needs --weights, the state_dict file to load.")
-    options = {
-        k: v
-        for k, v in (("num_classes", args.num_classes), ("in_channels", args.in_channels))
-        if v is not None
-    }
-    return load_model(args.arch, args.weights, **options)
-
-
 def run(args: argparse.Namespace) -> int:
     """Cut the model, extract pooled latents of the shard, and write the shard file."""
+    from bridge.commands._common import load_data, load_network
     from neural import extract_latents, list_nodes, save_shard, truncate
 
-    model = _load_model(args)
-    X, y = _load_data(args)
+    model = load_network(args)
+    X, y = load_data(args)
     if args.list_nodes:
         for info in list_nodes(model, X[:1]):
             ends = f"  (= {', '.join(info.ends)})" if info.ends else ""

@@ -17,6 +17,9 @@ HELP = "Build and train VI-Net from a model, a cut node and data; save it as one
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``fit`` options to ``parser``."""
+    from bridge._build import VINET_METHODS
+    from neural import POOLINGS
+
     model = parser.add_argument_group("model")
     model.add_argument("--arch", help="registered architecture (resnet18, resnet34, digits_resnet)")
     model.add_argument("--weights", help="state_dict file for --arch")
@@ -32,10 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, type=Path, metavar="MODEL.pt",
                         help="where to save the VI-Net")
     vi = parser.add_argument_group("VI-Net")
-    vi.add_argument("--pooling", default="avg", choices=("avg", "max", "flatten"),
-                    help="default: avg")
+    vi.add_argument("--pooling", default="avg", choices=POOLINGS, help="default: avg")
     vi.add_argument("--n-components", type=int, default=16, help="PCA dimension (default: 16)")
-    vi.add_argument("--method", default="oavi", choices=("oavi", "abm"), help="default: oavi")
+    vi.add_argument("--method", default="oavi", choices=VINET_METHODS, help="default: oavi")
     vi.add_argument("--psi", type=float, default=0.01, help="vanishing tolerance (default: 0.01)")
     vi.add_argument("--max-degree", type=int, default=2, help="default: 2")
     vi.add_argument("--max-samples", type=int, default=None,
@@ -62,13 +64,12 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from bridge._build import build_vinet
-    from bridge.commands._common import show_progress
-    from bridge.commands.extract import _load_data, _load_model
-    from neural._train import DIGITS_RECIPE
+    from bridge.commands._common import load_data, load_network, show_progress
+    from neural import DIGITS_RECIPE
 
     args.split = "train"
-    model = _load_model(args)
-    X, y = _load_data(args)
+    model = load_network(args)
+    X, y = load_data(args)
     if y is None:
         from bridge._errors import BridgeError
 

@@ -36,8 +36,7 @@ FORMATS = ("text", "latex", "json")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``ideal`` options to ``parser``."""
-    from algebra._approx import METHODS
-    from algebra._oracles import ORACLES
+    from algebra import METHODS, ORACLES
 
     parser.add_argument("file", help="data file: .csv (optional header row) or .npy (2-D), "
                         "or a folder of shards from `vinet extract --shard`")

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from scipy.linalg import subspace_angles
 
 from algebra import (
+    ORACLES,
     AlgebraError,
     PolynomialSet,
     all_monomials,
@@ -22,7 +23,6 @@ from algebra import (
     fit_vca,
     rational_circle_points,
 )
-from algebra._oracles import ORACLES
 
 ORDERS = ("deglex", "degrevlex")
 
@@ -226,11 +226,11 @@ def test_abm_generators_are_smallest_singular_vectors():
 
 
 def test_abm_svd_of_values_and_eigh_of_gram_agree(monkeypatch):
-    import algebra._approx
+    import algebra._border_loop
 
     X = twisted_cubic(noise=0.01)
     svd = fit_abm(X, psi=1e-3, max_degree=3)  # 300 points: the values are kept
-    monkeypatch.setattr(algebra._approx, "VALUES_MAX_ENTRIES", 0)  # force the Gram path
+    monkeypatch.setattr(algebra._border_loop, "VALUES_MAX_ENTRIES", 0)  # force the Gram path
     gram = fit_abm(X, psi=1e-3, max_degree=3)
     np.testing.assert_array_equal(svd.terms, gram.terms)
     np.testing.assert_array_equal(svd.leading, gram.leading)
@@ -437,7 +437,7 @@ def test_exact_points_give_the_exact_border_basis(method, order):
 
 @pytest.mark.parametrize("method", ["oavi", "abm"])
 def test_gram_form_depends_on_the_sample_distribution_only(method, monkeypatch):
-    import algebra._approx
+    import algebra._border_loop
 
     # The loop sees the data only through mean Gram products, accumulated over row
     # chunks: repeating every sample 3 times and splitting into 7-row chunks (the
@@ -445,7 +445,7 @@ def test_gram_form_depends_on_the_sample_distribution_only(method, monkeypatch):
     X = twisted_cubic(m=120, noise=0.01)
     kw = {"eps": 1e-13} if method == "oavi" else {}
     ref = fit_vanishing_ideal(X, method=method, psi=1e-3, max_degree=3, **kw)
-    monkeypatch.setattr(algebra._approx, "VALUES_MAX_ENTRIES", 0)
+    monkeypatch.setattr(algebra._border_loop, "VALUES_MAX_ENTRIES", 0)
     big = fit_vanishing_ideal(np.repeat(X, 3, axis=0), method=method, psi=1e-3,
                               max_degree=3, chunk_size=7, **kw)
     np.testing.assert_array_equal(ref.terms, big.terms)

@@ -20,6 +20,7 @@ from algebra import (
     monomial_chain,
     multiply,
     order_ideal_closure,
+    random_order_ideal,
     total_degree,
 )
 
@@ -260,3 +261,53 @@ def test_multiply_errors():
         multiply([1, 0, 0], [[1, 2]])
     with pytest.raises(AlgebraError, match=r"a must hold non-negative exponents"):
         multiply([-1, 0], [[1, 2]])
+
+
+@given(n_vars=st.integers(1, 4), counts=st.lists(st.integers(0, 6), min_size=0, max_size=4),
+       seed=st.integers(0, 2**32 - 1), order=st.sampled_from(["deglex", "degrevlex", "lex"]))
+def test_random_order_ideal_is_a_sorted_order_ideal_with_the_asked_degrees(
+        n_vars, counts, seed, order):
+    counts = [1, *counts]
+    E = random_order_ideal(counts, n_vars, order=order, random_state=seed)
+    assert is_order_ideal(E) and np.unique(E, axis=0).shape[0] == E.shape[0]
+    key = monomial_key({"lex": "lex", "deglex": "grlex", "degrevlex": "grevlex"}[order])
+    assert [key(tuple(r)) for r in E.tolist()] == sorted(key(tuple(r)) for r in E.tolist())
+    # Each degree gets what was asked, or every admissible monomial when fewer exist:
+    # that degree then holds all of its candidates (brute force).
+    got = np.bincount(total_degree(E), minlength=len(counts)).tolist()
+    present = {tuple(r) for r in E.tolist()}
+    for d in range(1, len(counts)):
+        if got[d] == counts[d]:
+            continue
+        assert got[d] < counts[d]
+        below = [m for m in present if sum(m) == d - 1]
+        admissible = {
+            u for m in below for v in range(n_vars)
+            for u in [tuple(e + (i == v) for i, e in enumerate(m))]
+            if all(tuple(e - (i == w) for i, e in enumerate(u)) in present
+                   for w in range(n_vars) if u[w])
+        }
+        assert {m for m in present if sum(m) == d} == admissible
+
+
+def test_random_order_ideal_draws_from_its_seed():
+    a = random_order_ideal([1, 3, 5, 4], 4, random_state=7)
+    np.testing.assert_array_equal(a, random_order_ideal([1, 3, 5, 4], 4, random_state=7))
+    np.testing.assert_array_equal(
+        a, random_order_ideal([1, 3, 5, 4], 4, random_state=np.random.default_rng(7)))
+    # Over many seeds every variable appears at degree 1 (the draw is not stuck on one).
+    seen = {tuple(r) for s in range(40) for r in random_order_ideal([1, 1], 4, random_state=s)}
+    assert len(seen) == 5
+
+
+def test_random_order_ideal_errors():
+    with pytest.raises(AlgebraError, match=r"degree_counts must be a non-empty sequence of "
+                                           r"integers >= 0 whose first entry is 1"):
+        random_order_ideal([2, 3], 2)
+    with pytest.raises(AlgebraError, match=r"got \[1, -1\]"):
+        random_order_ideal([1, -1], 2)
+    with pytest.raises(AlgebraError, match=r"got \[\]"):
+        random_order_ideal([], 2)
+    with pytest.raises(AlgebraError, match=r"n_vars must be an integer >= 1, got 0"):
+        random_order_ideal([1, 1], 0)
+

@@ -232,6 +232,35 @@ def test_bad_input_messages():
         VanishingIdealTransformer().fit(X, y[:10])
 
 
+def test_feature_name_checks():
+    X, y = _two_circles()
+    vit = VanishingIdealTransformer(psi=1e-6, max_degree=2).fit(X, y)
+    assert list(vit.get_feature_names_out(["x0", "x1"])) == ["classinner_g0", "classouter_g0"]
+    with pytest.raises(AlgebraError, match=r"input_features should have length equal to the "
+                                           r"number of fitted features \(2\), got 1"):
+        vit.get_feature_names_out(["x0"])
+    # As fitted on a DataFrame with columns a, b (pandas is not a dependency).
+    vit.feature_names_in_ = np.array(["a", "b"], dtype=object)
+    assert list(vit.get_feature_names_out(["a", "b"])) == ["classinner_g0", "classouter_g0"]
+    with pytest.raises(AlgebraError, match=r"input_features is not equal to feature_names_in_ "
+                                           r"\(\['b', 'a'\] vs \['a', 'b'\]\)"):
+        vit.get_feature_names_out(["b", "a"])
+
+
+def test_order_is_the_name_and_term_order_is_deprecated():
+    X, y = _two_circles()
+    new = VanishingIdealTransformer(psi=1e-6, max_degree=2, order="degrevlex").fit(X, y)
+    assert all(g.order.name == "degrevlex" for g in new.generators_)
+    with pytest.warns(DeprecationWarning, match=r"term_order=\.\.\.\) is deprecated; pass "
+                                                r"order=\.\.\."):
+        old = VanishingIdealTransformer(psi=1e-6, max_degree=2, term_order="degrevlex").fit(X, y)
+    assert old.polynomials_ == new.polynomials_
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the default does not warn
+        VanishingIdealTransformer(psi=1e-6, max_degree=2).fit(X, y)
+    assert "term_order" in new.get_params() and "order" in new.get_params()
+
+
 def test_one_class_labels_fit_one_labelled_set():
     X, y = _two_circles()
     inner = X[y == "inner"]

@@ -9,6 +9,12 @@ from bridge.cli import main
 from neural import digits_resnet, extract_latents, load_digits, load_shards, truncate
 
 
+def extract_argv(weights, data, out, *options, node="conv1"):
+    """``vinet extract`` of the digits ResNet with these weights, data and output folder."""
+    return ["extract", "--arch", "digits_resnet", "--weights", str(weights), "--node", node,
+            "--data", str(data), "--out", str(out), *options]
+
+
 @pytest.fixture
 def weights(tmp_path):
     torch.manual_seed(0)
@@ -32,26 +38,8 @@ def test_sharded_cli_extraction_equals_unsharded(tmp_path, weights, npz, pooling
     X, y, dpath = npz
     out = tmp_path / "latents"
     for i in range(3):
-        argv = [
-            "extract",
-            "--arch",
-            "digits_resnet",
-            "--weights",
-            str(wpath),
-            "--node",
-            "layer3.0.bn1",
-            "--data",
-            str(dpath),
-            "--pooling",
-            pooling,
-            "--shard",
-            f"{i}/3",
-            "--out",
-            str(out),
-            "--no-progress",
-            "--batch-size",
-            "7",
-        ]
+        argv = extract_argv(wpath, dpath, out, "--pooling", pooling, "--shard", f"{i}/3",
+                            "--no-progress", "--batch-size", "7", node="layer3.0.bn1")
         assert main(argv) == 0
     printed = capsys.readouterr().out
     # Contiguous parts [i * 50 // 3, (i + 1) * 50 // 3): 16, 17 and 17 samples.
@@ -108,25 +96,7 @@ def test_unlabelled_data_writes_npy(tmp_path, weights):
     _, wpath = weights
     np.savez(tmp_path / "x.npz", X=np.zeros((4, 1, 8, 8), np.float32))
     out = tmp_path / "o"
-    assert (
-        main(
-            [
-                "extract",
-                "--arch",
-                "digits_resnet",
-                "--weights",
-                str(wpath),
-                "--node",
-                "conv1",
-                "--data",
-                str(tmp_path / "x.npz"),
-                "--out",
-                str(out),
-                "--no-progress",
-            ]
-        )
-        == 0
-    )
+    assert main(extract_argv(wpath, tmp_path / "x.npz", out, "--no-progress")) == 0
     assert [p.name for p in out.iterdir()] == ["shard-00000-of-00001.npy"]
     latents, labels = load_shards(out)
     assert latents.shape == (4, 16) and labels is None
@@ -147,20 +117,7 @@ def test_extract_errors(tmp_path, weights, npz, capsys):
     assert main([*base, "--arch", "resnet81", "--weights", str(wpath), "--node", "conv1"]) == 1
     assert "arch='resnet81' is not a registered architecture" in capsys.readouterr().err
     np.savez(tmp_path / "bad.npz", images=np.zeros((2, 1, 8, 8)))
-    argv = [
-        "extract",
-        "--arch",
-        "digits_resnet",
-        "--weights",
-        str(wpath),
-        "--node",
-        "conv1",
-        "--data",
-        str(tmp_path / "bad.npz"),
-        "--out",
-        str(tmp_path / "o"),
-    ]
-    assert main(argv) == 1
+    assert main(extract_argv(wpath, tmp_path / "bad.npz", tmp_path / "o")) == 1
     assert "has arrays ['images'] but no 'X'" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main([*base, "--shard", "3/3"])

@@ -131,12 +131,25 @@ def test_mask_is_kept_during_training():
         torch.nn.functional.mse_loss(layer(z), target).backward()
         opt.step()
     assert torch.equal(layer.mask, support)
-    assert torch.all(layer.weight[~support] == 0)
+    assert torch.all(layer.masked_coef[~support] == 0)
     # Values stored outside the mask never reach the output.
     before = layer(z)
     with torch.no_grad():
         layer.coef[~support] = 123.0
     torch.testing.assert_close(layer(z), before)
+
+
+def test_masked_coef_has_the_coef_layout_and_weight_is_its_deprecated_alias():
+    polys = _random_set(np.random.default_rng(8), 2, 3, 4, density=0.5)
+    layer = PolynomialLayer.from_polynomials(polys, dtype=torch.float64)
+    # (t, p): rows are the monomials, as in PolynomialSet.coef; nn.Linear.weight is (p, t).
+    assert layer.masked_coef.shape == (layer.n_terms, layer.out_features)
+    np.testing.assert_allclose(layer.masked_coef.detach().numpy(),
+                               layer.to_polynomials().coef, rtol=0, atol=0)
+    with pytest.warns(DeprecationWarning, match=r"PolynomialLayer\.weight is deprecated: it is "
+                                                r"coef \* mask of shape \(t, p\)"):
+        old = layer.weight
+    assert torch.equal(old, layer.masked_coef)
 
 
 def test_inference_weight_cache_follows_updates():

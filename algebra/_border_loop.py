@@ -25,7 +25,6 @@ decisions cost nothing per sample.
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -36,46 +35,20 @@ from algebra._errors import AlgebraError
 from algebra._monomials import chain_into, default_chunk_rows
 from algebra._orders import TermOrder, get_term_order
 from algebra._polyset import PolynomialSet
-from algebra._validation import check_points, check_positive_int
+from algebra._validation import check_choice, check_positive_int
 
 __all__ = [
     "BORDERS",
-    "METHODS",
+    "VALUES_MAX_ENTRIES",
     "Decision",
     "border_loop",
-    "check_random_state",
+    "check_loop_parameters",
     "default_tau",
-    "fit_vanishing_ideal",
-    "prepare_data",
-    "warn_if_unscaled",
+    "eval_gram_block",
 ]
 
 #: Border styles of the loop.
 BORDERS: tuple[str, ...] = ("gb", "bb")
-#: Method names accepted by :func:`fit_vanishing_ideal`.
-METHODS: tuple[str, ...] = ("oavi", "abm", "vca")
-
-
-def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
-    """Return ``value`` if it is one of ``choices``, else raise a full-sentence error."""
-    if not isinstance(value, str) or value not in choices:
-        raise AlgebraError(
-            f"Parameter {name}={value!r} is not supported; use one of "
-            f"{', '.join(repr(c) for c in choices)}."
-        )
-    return value
-
-
-def check_psi(psi: Any) -> float:
-    """Validate the vanishing tolerance ψ > 0 (mean of ``g(x)²`` over the samples)."""
-    if isinstance(psi, bool) or not isinstance(psi, (int, float, np.number)) or not (
-        np.isfinite(psi) and psi > 0
-    ):
-        raise AlgebraError(
-            f"Parameter psi={psi!r} must be a finite number > 0 (the largest mean "
-            f"squared value of a generator on the data), e.g. psi=0.005."
-        )
-    return float(psi)
 
 
 def default_tau(psi: float) -> float:
@@ -102,96 +75,6 @@ def default_tau(psi: float) -> float:
     # gives D = d exactly (the natural-log quotient gave d + 1 at ψ = 4^−29).
     D = max(1, math.ceil(-math.log2(psi) / 2))
     return 1.5**D
-
-
-def check_random_state(random_state: Any) -> np.random.Generator:
-    """A numpy ``Generator`` from ``None``, an int seed, a ``Generator`` or a ``RandomState``.
-
-    Parameters
-    ----------
-    random_state : None, int, numpy.random.Generator or numpy.random.RandomState
-        The seed; a ``RandomState`` (scikit-learn's convention) seeds a new
-        ``Generator`` with one draw, so it advances as scikit-learn expects.
-
-    Returns
-    -------
-    numpy.random.Generator
-    """
-    if isinstance(random_state, np.random.RandomState):
-        return np.random.default_rng(random_state.randint(2**32, dtype=np.int64))
-    if random_state is None or isinstance(random_state, np.random.Generator) or (
-        isinstance(random_state, (int, np.integer))
-        and not isinstance(random_state, bool) and random_state >= 0
-    ):
-        return np.random.default_rng(random_state)
-    raise AlgebraError(
-        f"Parameter random_state={random_state!r} must be None, an int >= 0, a "
-        f"numpy.random.Generator or a numpy.random.RandomState."
-    )
-
-
-#: Data whose largest absolute value exceeds this gets a warning from the fits: ψ, the
-#: coefficient normalisations and OAVI's τ assume ``[-1, 1]``, and at ``|x| = 10`` a
-#: degree-``d`` monomial is already ``10^d`` times larger than its coefficient.
-UNSCALED_MAX_ABS = 10.0
-
-
-def warn_if_unscaled(X: np.ndarray, name: str = "X") -> None:
-    """Warn (``UserWarning``) when ``X`` lies far outside ``[-1, 1]``.
-
-    Far outside means a largest absolute value above :data:`UNSCALED_MAX_ABS`; the
-    fits then silently find nothing (or only trivial generators), so the warning
-    names the scaling that fixes it.
-    """
-    largest = float(np.abs(X).max()) if X.size else 0.0
-    if largest > UNSCALED_MAX_ABS:
-        warnings.warn(
-            f"{name} has values up to {largest:.3g} in absolute value, far outside "
-            f"[-1, 1] (the scale psi and the coefficient normalisations assume); scale "
-            f"it first, e.g. with sklearn.preprocessing.MinMaxScaler(feature_range=(-1, "
-            f"1)), or the fit may find no generators.",
-            UserWarning,
-            stacklevel=4,  # the caller of fit_oavi / fit_abm / fit_vca
-        )
-
-
-def prepare_data(
-    X: Any, max_samples: int | None, random_state: Any, name: str = "X"
-) -> np.ndarray:
-    """Validate the data and draw the stochastic subsample of ``max_samples`` rows.
-
-    Parameters
-    ----------
-    X : array_like of shape (m, n)
-        Finite real data (float32 and int are converted to float64).
-    max_samples : int or None
-        Fit on at most this many rows drawn without replacement; ``None`` uses all.
-    random_state : None, int, numpy Generator or RandomState
-        Seed of the subsample (:func:`check_random_state`).
-
-    Returns
-    -------
-    ndarray of shape (min(m, max_samples), n), float64, C-contiguous
-
-    Warns
-    -----
-    UserWarning
-        When ``X`` lies far outside ``[-1, 1]`` (:func:`warn_if_unscaled`).
-    """
-    rng = check_random_state(random_state)
-    X = check_points(X, name=name)
-    warn_if_unscaled(X, name)
-    if X.shape[0] < 2:
-        raise AlgebraError(
-            f"{name} has {X.shape[0]} sample; fitting a vanishing ideal needs at least 2 "
-            f"samples (one point is cut out by every linear polynomial through it)."
-        )
-    if max_samples is not None:
-        max_samples = check_positive_int(max_samples, "max_samples", minimum=2)
-        if X.shape[0] > max_samples:
-            rows = np.sort(rng.choice(X.shape[0], size=max_samples, replace=False))
-            X = np.ascontiguousarray(X[rows])
-    return X
 
 
 class Decision(Protocol):
@@ -221,7 +104,7 @@ class Decision(Protocol):
 VALUES_MAX_ENTRIES = 2**18
 
 
-def _eval_gram_block(
+def eval_gram_block(
     X: np.ndarray, parent: np.ndarray, var: np.ndarray, k: int, chunk_rows: int,
     keep_values: bool,
 ) -> tuple[np.ndarray, np.ndarray | None]:
@@ -340,7 +223,7 @@ def border_loop(
         chunk_rows = (X.shape[0] if keep_values
                       else default_chunk_rows(8 * parent.shape[0], chunk_size))
         with np.errstate(over="ignore", invalid="ignore"):  # reported below instead
-            cross, mu = _eval_gram_block(X, parent, var, k, chunk_rows, keep_values)
+            cross, mu = eval_gram_block(X, parent, var, k, chunk_rows, keep_values)
         if not np.all(np.isfinite(cross)):
             raise AlgebraError(
                 f"The monomials of degree {degree} overflowed on the data (largest "
@@ -411,39 +294,14 @@ def check_loop_parameters(
     order: Any, border: Any, max_degree: Any, max_terms: Any
 ) -> tuple[TermOrder, str, int | None, int]:
     """Validate the parameters every loop-based method shares."""
-    term_order = get_term_order(order)
-    if not term_order.is_degree_compatible:
+    order = get_term_order(order)
+    if not order.is_degree_compatible:
         raise AlgebraError(
-            f"Parameter order={term_order.name!r} is not degree-compatible; the "
+            f"Parameter order={order.name!r} is not degree-compatible; the "
             f"degree-by-degree loop needs 'deglex' or 'degrevlex'."
         )
     check_choice("border", border, BORDERS)
     if max_degree is not None:
         max_degree = check_positive_int(max_degree, "max_degree")
     max_terms = check_positive_int(max_terms, "max_terms")
-    return term_order, border, max_degree, max_terms
-
-
-def fit_vanishing_ideal(X: Any, method: str = "oavi", **kwargs: Any) -> PolynomialSet:
-    """Fit the approximate vanishing ideal of data with a named method.
-
-    Parameters
-    ----------
-    X : array_like of shape (m, n)
-        The data, ideally scaled to ``[−1, 1]`` (the setting of the OAVI theory).
-    method : {"oavi", "abm", "vca"}, default="oavi"
-        :func:`~algebra.fit_oavi`, :func:`~algebra.fit_abm` or :func:`~algebra.fit_vca`.
-    **kwargs
-        Passed to the method.
-
-    Returns
-    -------
-    PolynomialSet
-        Generators with ``mse`` and ``order_ideal``.
-    """
-    from algebra._abm import fit_abm
-    from algebra._oavi import fit_oavi
-    from algebra._vca import fit_vca
-
-    fit = {"oavi": fit_oavi, "abm": fit_abm, "vca": fit_vca}
-    return fit[check_choice("method", method, METHODS)](X, **kwargs)
+    return order, border, max_degree, max_terms

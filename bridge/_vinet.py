@@ -1,11 +1,13 @@
-"""``VINet``: a truncated backbone, preprocessing, a polynomial layer and a linear head.
+"""``VINet``: a truncated backbone, pooling, a projection, a polynomial layer and a head.
 
 VI-Net (Pelleriti, Zimmer, Wirth, Pokutta, ICML 2025, arXiv 2502.15051, Sec. 3)
 replaces the tail of a pretrained network after a cut by ``|G(z)|``, the absolute
-values of the generators of each class's approximate vanishing ideal on the
-preprocessed latents ``z``, followed by a linear classifier. The same module with no
-polynomial layer is the linear-probe baseline, and with random monomials the
-random-feature baseline, so every model in a comparison is measured the same way.
+values of the generators of each class's approximate vanishing ideal on the projected
+latents ``z``, followed by a linear classifier; with ``skip`` the classifier also sees
+the pooled latents ``x`` themselves (``head([x, |G(z)|])``). The same module with no
+polynomial layer is the linear-probe baseline, with random monomials the
+random-feature baseline and with a one-hidden-layer perceptron the MLP-head baseline,
+so every model in a comparison is measured the same way.
 """
 
 from __future__ import annotations
@@ -28,47 +30,62 @@ __all__ = ["FORMAT_VERSION", "VINet", "evaluate_model"]
 
 #: Version of the file written by :meth:`VINet.save`; :meth:`VINet.load` reads this
 #: version and refuses newer ones with a clear message.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _FORMAT_NAME = "vinet.VINet"
 
 class Pool(nn.Module):
-    """:func:`neural.pool` as a module: ``(N, C, H, W)`` activations to ``(N, D)`` vectors.
+    """:func:`neural.pool` as a module: activations ``(N, C, ...)`` to vectors ``(N, D)``.
 
     Parameters
     ----------
-    mode : {"avg", "max", "flatten"}
+    mode : {"avg", "max", "flatten", "grid"}, default="avg"
+        See :func:`neural.pool`.
+    grid : int, default=2
+        Cells per spatial dimension of ``mode="grid"``.
     """
 
-    def __init__(self, mode: str = "avg") -> None:
+    def __init__(self, mode: str = "avg", grid: int = 2) -> None:
         super().__init__()
         self.mode = mode
+        self.grid = grid
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return neural.pool(x, self.mode)
+        return neural.pool(x, self.mode, self.grid)
 
     def extra_repr(self) -> str:
-        return f"mode={self.mode!r}"
+        return f"mode={self.mode!r}" + (f", grid={self.grid}" if self.mode == "grid" else "")
 
 
 class VINet(nn.Module):
-    """Backbone cut → pooling → preprocessing → polynomial layer → linear head.
+    """Backbone cut → pooling → projection → polynomial layer → linear head.
 
-    Built by :func:`bridge.build_vinet` (or the baselines :func:`bridge.linear_probe`
-    and :func:`bridge.random_monomial_baseline`); stored and restored as one file by
-    :meth:`save` and :meth:`load`.
+    ``forward(images) = head([x, |G(P x)|])`` with ``x`` the pooled latents at the cut,
+    ``P`` the projection (PCA and scaling) and ``G`` the generators; without ``skip``
+    the head sees ``|G(P x)|`` alone (the paper's layout). Built by
+    :func:`bridge.build_vinet` (or the baselines :func:`bridge.linear_probe`,
+    :func:`bridge.random_monomial_baseline` and :func:`bridge.mlp_head_baseline`);
+    stored and restored as one file by :meth:`save` and :meth:`load`.
 
     Parameters
     ----------
     backbone : nn.Module
         The pretrained network truncated at the cut (:func:`neural.truncate`).
-    preprocess : nn.Sequential
-        Fitted :func:`neural.make_preprocessing` (PCA, scaling), ``(N, D) -> (N, k)``.
-    poly : PolynomialLayer or None
-        ``(N, k) -> (N, p)``; ``None`` for the linear-probe baseline.
+    preprocess : nn.Module or None
+        The projection ``(N, D) -> (N, k)``: a frozen ``nn.Linear`` (the fitted PCA and
+        scaling folded into one affine map), or :func:`neural.make_preprocessing`'s
+        modules in files of format 1; None for a linear head on ``x``.
+    poly : PolynomialLayer, nn.Module or None
+        The feature map ``(N, k) -> (N, p)``: the polynomial layer, the hidden layer of
+        the MLP-head baseline, or None for the linear-probe baseline.
     head : nn.Linear
-        ``(N, p) -> (N, n_classes)`` (``(N, k)`` without a polynomial layer).
-    pooling : {"avg", "max", "flatten"}, default="avg"
+        ``(N, D + p) -> (N, n_classes)`` with ``skip`` (``(N, p)`` without; a linear
+        probe's head takes ``x``, or ``z`` without ``skip``).
+    pooling : {"avg", "max", "flatten", "grid"}, default="avg"
         How the backbone's activations become vectors.
+    grid : int, default=2
+        Cells per spatial dimension of ``pooling="grid"``.
+    skip : bool, default=False
+        Whether the head sees the pooled latents beside the features.
     config : dict, optional
         Plain-data description (architecture, cut node, settings) stored by
         :meth:`save`; see :attr:`config`.
@@ -76,9 +93,10 @@ class VINet(nn.Module):
     Attributes
     ----------
     config : dict
-        ``kind`` (``"vinet"``, ``"linear"``, ``"random"``), ``arch``,
-        ``arch_kwargs``, ``node``, ``pooling``, ``input_shape``, ``n_classes``,
-        ``n_components``, ``scaling`` and the fit settings.
+        ``kind`` (``"vinet"``, ``"linear"``, ``"random"``, ``"mlp"``), ``arch``,
+        ``arch_kwargs``, ``node``, ``pooling``, ``grid``, ``skip``, ``input_shape``,
+        ``n_classes``, ``latent_width`` and ``settings`` (the
+        :class:`~bridge.VINetConfig` it was built with, as a dict).
     history_ : list of float
         Training loss per fine-tuning epoch (empty for a loaded model).
 
@@ -90,26 +108,29 @@ class VINet(nn.Module):
     def __init__(
         self,
         backbone: nn.Module,
-        preprocess: nn.Module,
-        poly: PolynomialLayer | None,
+        preprocess: nn.Module | None,
+        poly: nn.Module | None,
         head: nn.Linear,
         *,
         pooling: str = "avg",
+        grid: int = 2,
+        skip: bool = False,
         config: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
         self.backbone = backbone
-        self.pool = Pool(pooling)
-        self.preprocess = preprocess
+        self.pool = Pool(pooling, grid)
+        self.preprocess = preprocess if preprocess is not None else nn.Identity()
         self.poly = poly if poly is not None else nn.Identity()
         self.head = head
+        self.skip = bool(skip)
         self.config: dict[str, Any] = dict(config or {})
-        self.config["pooling"] = pooling
+        self.config.update(pooling=pooling, grid=int(grid), skip=self.skip)
         self.history_: list[float] = []
 
     @property
     def kind(self) -> str:
-        """``"vinet"``, ``"linear"`` (no polynomial layer) or ``"random"`` (random monomials)."""
+        """``"vinet"``, ``"linear"``, ``"random"`` (random monomials) or ``"mlp"`` (MLP head)."""
         return str(self.config.get("kind", "vinet" if self.has_poly else "linear"))
 
     @property
@@ -117,8 +138,22 @@ class VINet(nn.Module):
         """Whether the model has a polynomial layer."""
         return isinstance(self.poly, PolynomialLayer)
 
+    def latents(self, x: torch.Tensor) -> torch.Tensor:
+        """The pooled latents at the cut of images.
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (N, *input_shape)
+            Images, as the full network takes them.
+
+        Returns
+        -------
+        torch.Tensor of shape (N, D)
+        """
+        return self.pool(self.backbone(x))
+
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        """The preprocessed latents ``z`` of images: what the polynomial layer sees.
+        """The projected latents ``z`` of images: what the polynomial layer sees.
 
         Parameters
         ----------
@@ -129,7 +164,27 @@ class VINet(nn.Module):
         -------
         torch.Tensor of shape (N, k)
         """
-        return self.preprocess(self.pool(self.backbone(x)))
+        return self.preprocess(self.latents(x))
+
+    def head_input(self, x: torch.Tensor) -> torch.Tensor:
+        """What the head sees, from pooled latents.
+
+        ``[x, poly(preprocess(x))]`` with ``skip``, ``poly(preprocess(x))`` without;
+        a linear probe (no feature map) passes ``x`` (``preprocess(x)`` without skip).
+
+        Parameters
+        ----------
+        x : torch.Tensor of shape (N, D)
+            Pooled latents (:meth:`latents`).
+
+        Returns
+        -------
+        torch.Tensor of shape (N, head.in_features)
+        """
+        if isinstance(self.poly, nn.Identity):
+            return x if self.skip else self.preprocess(x)
+        f = self.poly(self.preprocess(x))
+        return torch.cat([x, f], dim=1) if self.skip else f
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """The logits of images.
@@ -143,29 +198,32 @@ class VINet(nn.Module):
         -------
         torch.Tensor of shape (N, n_classes)
         """
-        return self.head(self.poly(self.features(x)))
+        return self.head(self.head_input(self.latents(x)))
 
     # -- reporting ----------------------------------------------------------------------
 
     def parameter_counts(self) -> dict[str, int]:
-        """Parameters split as in the paper's tables.
+        """The model's values, split as in the paper's tables (one count everywhere).
+
+        Every value inference needs is counted once, as :func:`neural.count_parameters`
+        counts it: parameters and floating-point buffers (batch-norm statistics), the
+        projection's ``D·k + k`` values, and the polynomial layer's nonzero
+        coefficients (its only stored floats). ``total`` equals
+        ``neural.count_parameters(model).total`` and the floats of the saved file.
 
         Returns
         -------
         dict
-            ``base`` (the truncated backbone), ``prep`` (the affine map the fitted
-            PCA and scaling implement, ``D·k + k``, or ``2k`` without PCA: fixed
-            buffers, counted so that nothing is hidden), ``poly`` (the unmasked
-            coefficients of the polynomial layer), ``head`` and ``total``.
+            ``base`` (the truncated backbone), ``prep`` (the projection), ``poly``
+            (the polynomial layer's nonzero coefficients, or the MLP head's hidden
+            layer), ``head`` and ``total`` (their sum).
         """
-        base = neural.count_parameters(self.backbone).total
-        k = int(self.config.get("n_components_out", 0))
-        d = int(self.config.get("latent_width", 0))
-        prep = d * k + k if "pca" in dict(self.preprocess.named_children()) else 2 * k
-        poly = int(self.poly.mask.sum()) if self.has_poly else 0
-        head = neural.count_parameters(self.head).total
-        return {"total": base + prep + poly + head, "base": base, "prep": prep,
-                "poly": poly, "head": head}
+        def count(module: nn.Module) -> int:
+            return neural.count_parameters(module).total
+
+        parts = {"base": count(self.backbone), "prep": count(self.preprocess),
+                 "poly": count(self.poly), "head": count(self.head)}
+        return {"total": count(self), **parts}
 
     def generators(self) -> list[PolynomialSet]:
         """The current generators of each class, as :class:`algebra.PolynomialSet`.
@@ -320,30 +378,47 @@ class VINet(nn.Module):
             )
         full = neural.build_model(arch, **dict(config.get("arch_kwargs") or {}))
         backbone = neural.truncate(full, config["node"])
-        steps: OrderedDict[str, nn.Module] = OrderedDict()
-        if "preprocess.pca.components_" in state:
-            steps["pca"] = neural.PCA(config.get("n_components"))
-        scaling = config.get("scaling")
-        if scaling is not None:
-            steps["scale"] = neural.SCALERS[scaling]()
-        poly = None
+        preprocess: nn.Module | None = None
+        if "preprocess.weight" in state:  # format 2: the folded affine map
+            w = state["preprocess.weight"]
+            preprocess = nn.Linear(w.shape[1], w.shape[0], dtype=w.dtype).requires_grad_(False)
+        elif any(k.startswith("preprocess.") for k in state):  # format 1: PCA and scaling
+            steps: OrderedDict[str, nn.Module] = OrderedDict()
+            if "preprocess.pca.components_" in state:
+                steps["pca"] = neural.PCA(config.get("n_components"))
+            if config.get("scaling") is not None:
+                steps["scale"] = neural.SCALERS[config["scaling"]]()
+            preprocess = nn.Sequential(steps)
+        poly: nn.Module | None = None
         if "poly.terms" in state:
+            coef = state.get("poly.values", state.get("poly.coef"))
             poly = PolynomialLayer(
                 state["poly.terms"],
-                int(state["poly.coef"].shape[1]),
+                int(state["poly.labels"].shape[0]),
                 absolute=bool(config.get("absolute", True)),
-                dtype=state["poly.coef"].dtype,
+                dtype=coef.dtype,
             )
+        elif "poly.0.weight" in state:  # the MLP head's hidden layer
+            w = state["poly.0.weight"]
+            poly = nn.Sequential(nn.Linear(w.shape[1], w.shape[0], dtype=w.dtype), nn.ReLU())
         weight = state["head.weight"]
-        width = poly.out_features if poly is not None else int(config["n_components_out"])
+        skip = bool(config.get("skip", False))
+        if poly is not None:
+            out = poly.out_features if isinstance(poly, PolynomialLayer) else poly[0].out_features
+            width = (int(config["latent_width"]) if skip else 0) + out
+        elif skip:
+            width = int(config["latent_width"])
+        else:
+            width = int(config.get("n_components_out") or state["preprocess.weight"].shape[0])
         if tuple(weight.shape) != (int(config["n_classes"]), width):
             raise ValueError(
                 f"the head's weight has shape {tuple(weight.shape)}, expected "
                 f"({config['n_classes']}, {width}) for {config['n_classes']} classes"
             )
-        head = nn.Linear(width, int(weight.shape[0]), dtype=weight.dtype)
-        return cls(backbone, nn.Sequential(steps), poly, head,
-                   pooling=config.get("pooling", "avg"), config=config)
+        head = nn.Linear(weight.shape[1], int(weight.shape[0]), dtype=weight.dtype)
+        return cls(backbone, preprocess, poly, head, pooling=config.get("pooling", "avg"),
+                   grid=int(config.get("grid", 2)), skip=bool(config.get("skip", False)),
+                   config=config)
 
 
 def evaluate_model(

@@ -8,7 +8,17 @@ from neural._errors import NeuralError
 from neural._extract import POOLINGS, extract_latents, load_shards, pool, save_shard
 from neural._io import load_model, load_module
 from neural._measure import ParameterCount, Throughput, count_parameters, throughput
-from neural._models import MODELS, build_model, digits_resnet, resnet18, resnet34
+from neural._models import (
+    MLP,
+    MODELS,
+    CNN1d,
+    build_model,
+    cnn1d,
+    digits_resnet,
+    mlp,
+    resnet18,
+    resnet34,
+)
 from neural._preprocess import (
     PCA,
     SCALERS,
@@ -30,11 +40,13 @@ from vinet import VinetError
 
 __all__ = [
     "DIGITS_RECIPE",
+    "MLP",
     "MODELS",
     "PCA",
     "POOLINGS",
     "SCALERS",
     "SCALINGS",
+    "CNN1d",
     "MinMaxScale",
     "NeuralError",
     "NodeInfo",
@@ -46,6 +58,7 @@ __all__ = [
     "accuracy",
     "build_model",
     "cache_dir",
+    "cnn1d",
     "count_parameters",
     "digits_resnet",
     "extract_latents",
@@ -55,6 +68,7 @@ __all__ = [
     "load_module",
     "load_shards",
     "make_preprocessing",
+    "mlp",
     "pool",
     "pretrained_digits_model",
     "resnet18",

@@ -229,12 +229,15 @@ def pretrained_digits_model(
     cache_dir: str | os.PathLike | None = None,
     *,
     progress: bool = False,
+    seed: int | None = None,
 ) -> nn.Module:
     """The :func:`digits_resnet` trained on the bundled digits, cached on disk.
 
     The first call trains it (the recipe ``DIGITS_RECIPE``: 10 epochs, seed 0, 5-15 s on
     two CPU cores) and saves the weights as
     ``<cache>/digits_resnet-<hash of the recipe>.pt``; later calls load that file.
+    Another ``seed`` trains (and caches) another network of the same recipe: ``vinet
+    demo`` averages over several.
 
     Parameters
     ----------
@@ -245,6 +248,8 @@ def pretrained_digits_model(
         ``$XDG_CACHE_HOME/vinet``, else ``~/.cache/vinet``).
     progress : bool, default=False
         Show the training progress bar.
+    seed : int, optional
+        Seed of the initial weights and the shuffling; default the recipe's (0).
 
     Returns
     -------
@@ -253,7 +258,12 @@ def pretrained_digits_model(
         output ``(N, 10)`` logits.
     """
     folder = Path(cache_dir) if cache_dir is not None else _user_cache_dir()
-    path = _recipe_path(folder, DIGITS_RECIPE)
+    recipe = DIGITS_RECIPE
+    if seed is not None and seed != DIGITS_RECIPE["train"]["seed"]:
+        if not is_int(seed, 0):
+            raise NeuralError(f"seed={seed!r} must be an integer >= 0; pass e.g. 1.")
+        recipe = {**DIGITS_RECIPE, "train": {**DIGITS_RECIPE["train"], "seed": int(seed)}}
+    path = _recipe_path(folder, recipe)
     model_kwargs = {
         k: tuple(v) if isinstance(v, list) else v for k, v in DIGITS_RECIPE["model"].items()
     }
@@ -262,7 +272,7 @@ def pretrained_digits_model(
         state = torch.load(path, map_location="cpu", weights_only=True)
         model.load_state_dict(state["state_dict"])
         return model.eval()
-    hp = DIGITS_RECIPE["train"]
+    hp = recipe["train"]
     # Seed the initial weights without disturbing the caller's global RNG stream.
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(hp["seed"])
@@ -272,7 +282,7 @@ def pretrained_digits_model(
     )
     payload = {
         "arch": DIGITS_RECIPE["arch"],
-        "recipe": json.dumps(DIGITS_RECIPE, sort_keys=True),
+        "recipe": json.dumps(recipe, sort_keys=True),
         "state_dict": model.state_dict(),
         "test_accuracy": accuracy(model, load_digits("test")),
     }

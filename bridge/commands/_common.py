@@ -143,3 +143,61 @@ def load_network(args: argparse.Namespace) -> Any:
         if v is not None
     }
     return load_model(args.arch, args.weights, **options)
+
+
+def _optional(convert: Any) -> Any:
+    def parse(text: str) -> Any:
+        return None if text.lower() == "none" else convert(text)
+
+    parse.__name__ = getattr(convert, "__name__", "value")
+    return parse
+
+
+def _keep(text: str) -> int | float | None:
+    if text.lower() == "none":
+        return None
+    return float(text) if any(c in text for c in ".eE") else int(text)
+
+
+#: How a flag's text becomes a VINetConfig field where the field's default type is not
+#: enough (fields that may be None, or an int or a float).
+_CONVERTERS: dict[str, Any] = {"n_components": _optional(int), "max_samples": _optional(int),
+                               "keep": _keep, "scaling": _optional(str)}
+
+
+def add_config_arguments(parser: argparse.ArgumentParser | Any) -> None:
+    """Add one ``--flag`` per field of :class:`bridge.VINetConfig`, defaults from it.
+
+    The CLI's VI-Net options are generated from the dataclass, so ``vinet fit``,
+    ``vinet demo`` and the API cannot disagree on a default (one source of defaults).
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser or argument group
+        Where to add the flags (``--n-components``, ``--psi``, ``--skip/--no-skip``, ...).
+    """
+    from dataclasses import fields
+
+    from bridge._config import VINetConfig
+
+    defaults = VINetConfig()
+    for f in fields(VINetConfig):
+        default = getattr(defaults, f.name)
+        flag = "--" + f.name.replace("_", "-")
+        text = f"VINetConfig.{f.name} (default: {default})"
+        if isinstance(default, bool):
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default,
+                                help=text)
+        else:
+            convert = _CONVERTERS.get(f.name, type(default))
+            parser.add_argument(flag, type=convert, default=default, metavar=f.name.upper(),
+                                help=text)
+
+
+def config_from_args(args: argparse.Namespace) -> Any:
+    """The :class:`bridge.VINetConfig` of the flags :func:`add_config_arguments` added."""
+    from dataclasses import fields
+
+    from bridge._config import VINetConfig
+
+    return VINetConfig(**{f.name: getattr(args, f.name) for f in fields(VINetConfig)})

@@ -3,7 +3,8 @@
 Examples
 --------
 ``vinet fit --arch resnet18 --weights w.pt --node layer3 --data train.npz --out vinet.pt``
-``vinet fit --digits --node relu_4 --pooling flatten --out vinet.pt``
+``vinet fit --digits --node relu_4 --psi 0.02 --out vinet.pt``
+``vinet fit --digits --node relu_4 --auto --time-budget 60 --out vinet.pt``
 """
 
 from __future__ import annotations
@@ -17,8 +18,7 @@ HELP = "Build and train VI-Net from a model, a cut node and data; save it as one
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``fit`` options to ``parser``."""
-    from bridge._build import VINET_METHODS
-    from neural import POOLINGS
+    from bridge.commands._common import add_config_arguments
 
     model = parser.add_argument_group("model")
     model.add_argument("--arch", help="registered architecture (resnet18, resnet34, digits_resnet)")
@@ -34,20 +34,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                       help="bundled digits (train split); without --arch, the cached model")
     parser.add_argument("--out", required=True, type=Path, metavar="MODEL.pt",
                         help="where to save the VI-Net")
-    vi = parser.add_argument_group("VI-Net")
-    vi.add_argument("--pooling", default="avg", choices=POOLINGS, help="default: avg")
-    vi.add_argument("--n-components", type=int, default=16, help="PCA dimension (default: 16)")
-    vi.add_argument("--method", default="oavi", choices=VINET_METHODS, help="default: oavi")
-    vi.add_argument("--psi", type=float, default=0.01, help="vanishing tolerance (default: 0.01)")
-    vi.add_argument("--max-degree", type=int, default=2, help="default: 2")
-    vi.add_argument("--max-samples", type=int, default=None,
-                    help="fit each class on at most this many samples")
-    vi.add_argument("--keep", type=int, default=20,
-                    help="generators kept per class by discriminative score (default: 20)")
-    vi.add_argument("--epochs", type=int, default=10, help="fine-tuning epochs (default: 10)")
-    vi.add_argument("--lr", type=float, default=3e-3, help="fine-tuning learning rate")
-    vi.add_argument("--n-jobs", type=int, default=1, help="classes fitted in parallel")
-    vi.add_argument("--seed", type=int, default=0, help="random state (default: 0)")
+    vi = parser.add_argument_group("VI-Net settings (bridge.VINetConfig)")
+    add_config_arguments(vi)
+    auto = parser.add_argument_group("automatic mode")
+    auto.add_argument("--auto", action="store_true",
+                      help="choose the settings on a validation split of the training data, "
+                           "starting from the flags above (bridge.tune_vinet)")
+    auto.add_argument("--time-budget", type=float, default=120.0,
+                      help="seconds the automatic search may take (default: 120)")
+    parser.add_argument("--n-jobs", type=int, default=1, help="classes fitted in parallel")
+    parser.add_argument("--seed", type=int, default=0, help="random state (default: 0)")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch CPU threads (default: 1; the layers are small)")
     parser.add_argument("--no-progress", action="store_true",
@@ -64,7 +60,12 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from bridge._build import build_vinet
-    from bridge.commands._common import load_data, load_network, show_progress
+    from bridge.commands._common import (
+        config_from_args,
+        load_data,
+        load_network,
+        show_progress,
+    )
     from neural import DIGITS_RECIPE
 
     args.split = "train"
@@ -80,13 +81,21 @@ def _run(args: argparse.Namespace) -> int:
         arch = args.arch
         arch_kwargs = {k: v for k, v in (("num_classes", args.num_classes),
                                          ("in_channels", args.in_channels)) if v is not None}
-    net = build_vinet(
-        model, args.node, (X, y), n_components=args.n_components, pooling=args.pooling,
-        method=args.method, psi=args.psi, max_degree=args.max_degree,
-        max_samples=args.max_samples, keep=args.keep, n_jobs=args.n_jobs, epochs=args.epochs,
-        lr=args.lr, arch=arch, arch_kwargs=arch_kwargs, progress=show_progress(args.no_progress),
-        random_state=args.seed,
-    )
+    config = config_from_args(args)
+    progress = show_progress(args.no_progress)
+    if args.auto:
+        from bridge._auto import tune_vinet
+
+        config, trials = tune_vinet(model, args.node, (X, y), config,
+                                    time_budget=args.time_budget, n_jobs=args.n_jobs,
+                                    progress=progress, random_state=args.seed)
+        tried = ", ".join(f"{t['settings'] or 'start'}: "
+                          + ("failed" if t["val_accuracy"] is None
+                             else f"{100 * t['val_accuracy']:.2f}%") for t in trials)
+        print(f"automatic mode tried {len(trials)} setting(s) on a validation split of the "
+              f"training data ({tried}); chosen: {config}")
+    net = build_vinet(model, args.node, (X, y), config, n_jobs=args.n_jobs, arch=arch,
+                      arch_kwargs=arch_kwargs, progress=progress, random_state=args.seed)
     net.save(args.out)
     counts = net.parameter_counts()
     print(f"VI-Net at {args.node}: {net.poly.out_features} generators over "

@@ -30,10 +30,12 @@ def run(args: argparse.Namespace) -> int:
     net = VINet.load(args.model)
     cfg = net.config
     counts = net.parameter_counts()
+    settings = cfg.get("settings", cfg)  # format 1 files kept the settings at the top
+    k = getattr(net.preprocess, "out_features", cfg.get("n_components_out"))
     print(f"{args.model}: {net.kind} model, arch={cfg.get('arch')}, node={cfg.get('node')}, "
           f"pooling={cfg.get('pooling')}, latent width {cfg.get('latent_width')} -> "
-          f"{cfg.get('n_components_out')} components ({cfg.get('scaling')} scaling), "
-          f"{cfg.get('n_classes')} classes")
+          f"{k} components ({settings.get('scaling')} scaling), "
+          f"{cfg.get('n_classes')} classes" + (", head sees the latents too" if net.skip else ""))
     print(f"parameters: total {counts['total']:,} (base {counts['base']:,}, prep "
           f"{counts['prep']:,}, poly {counts['poly']:,}, head {counts['head']:,})")
     if not net.has_poly:

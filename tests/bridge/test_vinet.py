@@ -24,11 +24,13 @@ from .conftest import TINY_NODE, TINY_SETTINGS
 def test_forward_is_the_pipeline_recomputed_with_algebra(tiny_vinet, tiny_model, tiny_data):
     X = tiny_data[1][0][:32]
     # Independent recomputation: a fresh cut of the original model, neural's pooling,
-    # the fitted preprocessing, algebra's evaluation of the generators, the head.
+    # the fitted projection, algebra's evaluation of the generators, the head on the
+    # pooled latents beside them (skip).
     with torch.no_grad():
         latents = pool(truncate(tiny_model, TINY_NODE)(X), "avg")
         z = tiny_vinet.preprocess(latents).double().numpy()
-        features = np.abs(tiny_vinet.poly.to_polynomials().evaluate(z))
+        poly = np.abs(tiny_vinet.poly.to_polynomials().evaluate(z))
+        features = np.concatenate([latents.double().numpy(), poly], axis=1)
         W = tiny_vinet.head.weight.double().numpy()
         b = tiny_vinet.head.bias.double().numpy()
         out = tiny_vinet(X).double().numpy()
@@ -64,7 +66,7 @@ def test_unfrozen_backbone_is_fine_tuned_on_a_copy(tiny_model, tiny_data):
     before = {k: v.clone() for k, v in tiny_model.state_dict().items()}
     net = build_vinet(tiny_model, TINY_NODE, tiny_data[0],
                       **{**TINY_SETTINGS, "epochs": 2, "freeze_backbone": False})
-    assert len(net.history_) == 2 and net.config["freeze_backbone"] is False
+    assert len(net.history_) == 2 and net.config["settings"]["freeze_backbone"] is False
     changed = [name for name, p in net.backbone.named_parameters()
                if not torch.equal(p, before[name])]
     assert changed  # the backbone's weights moved ...
@@ -134,11 +136,13 @@ def test_parameter_split(tiny_vinet, tiny_probe):
     counts = tiny_vinet.parameter_counts()
     assert counts["base"] == count_parameters(tiny_vinet.backbone).total
     assert counts["poly"] == int(tiny_vinet.poly.mask.sum())
-    assert counts["head"] == tiny_vinet.head.weight.numel() + tiny_vinet.head.bias.numel()
+    p = tiny_vinet.poly.out_features
+    assert counts["head"] == (16 + p) * 10 + 10  # the head sees x (16) beside |G(z)| (p)
     assert counts["prep"] == 16 * 5 + 5  # PCA 16 -> 5 plus the scaling: D*k + k
     assert counts["total"] == sum(counts[k] for k in ("base", "prep", "poly", "head"))
     probe = tiny_probe.parameter_counts()
-    assert probe["poly"] == 0 and probe["head"] == 5 * 10 + 10 and tiny_probe.kind == "linear"
+    assert probe["poly"] == 0 and probe["prep"] == 0 and tiny_probe.kind == "linear"
+    assert probe["head"] == 16 * 10 + 10  # a linear head on the pooled latents
 
 
 def test_evaluate_model_reports_accuracy_params_and_throughput(tiny_vinet, tiny_data):
@@ -163,8 +167,9 @@ def test_linear_probe_matches_logistic_regression(tiny_probe, tiny_data):
     assert np.mean(ours == y.numpy()) >= np.mean(ref == y.numpy()) - 0.05
 
 
-def test_random_baseline_has_the_same_size(tiny_vinet, tiny_data):
-    rand = random_monomial_baseline(tiny_vinet, tiny_data[0], epochs=1, progress=False)
+def test_random_baseline_has_the_same_size(tiny_model, tiny_vinet, tiny_data):
+    rand = random_monomial_baseline(tiny_model, tiny_vinet, tiny_data[0], epochs=1,
+                                    progress=False)
     ref, new = tiny_vinet.poly, rand.poly
     assert rand.kind == "random"
     assert new.out_features == ref.out_features and new.n_terms == ref.n_terms
@@ -186,7 +191,7 @@ def test_save_load_reproduces_outputs_exactly(tiny_vinet, tiny_probe, tiny_data,
         assert back.parameter_counts() == net.parameter_counts()
     # The file is one torch file that loads without unpickling code.
     payload = torch.load(tmp_path / "vinet.pt", weights_only=True)
-    assert payload["format_version"] == 1 and payload["config"]["node"] == TINY_NODE
+    assert payload["format_version"] == 2 and payload["config"]["node"] == TINY_NODE
 
 
 def test_load_errors(tiny_vinet, tmp_path):
@@ -206,7 +211,7 @@ def test_load_errors(tiny_vinet, tmp_path):
     payload["format_version"] = 99
     newer = tmp_path / "newer.pt"
     torch.save(payload, newer)
-    with pytest.raises(BridgeError, match=r"format version 99.*reads versions 1 to 1"):
+    with pytest.raises(BridgeError, match=r"format version 99.*reads versions 1 to 2"):
         VINet.load(newer)
     payload = torch.load(good, weights_only=True)
     payload["state_dict"]["head.weight"] = torch.zeros(10, 7)
@@ -243,7 +248,8 @@ def test_bad_configurations(tiny_model, tiny_data):
     train = tiny_data[0]
     with pytest.raises(BridgeError, match="node='fc' is at or after the classifier 'fc'"):
         build_vinet(tiny_model, "fc", train, **TINY_SETTINGS)
-    with pytest.raises(BridgeError, match="n_components=17 is larger than the latent width 16"):
+    with pytest.raises(BridgeError,
+                       match="n_components=17 is larger than the pooled latent width 16"):
         build_vinet(tiny_model, TINY_NODE, train, **{**TINY_SETTINGS, "n_components": 17})
     X, y = train
     keep = y != 3
@@ -276,25 +282,49 @@ def test_flatten_cut_before_classifier_is_accepted(tiny_model, tiny_data):
 
 
 def test_acceptance_and_table_logic():
-    def row(kind, node, removed, acc, total, speed):
-        return {"model": kind, "kind": kind, "node": node, "conv_removed": removed,
-                "params_total": total, "params_base": 1, "params_prep": 0, "params_poly": 0,
-                "params_head": 0, "accuracy": acc, "throughput": speed}
+    def row(kind, node, removed, per_seed, total, speed, full=None):
+        per_seed = np.asarray(per_seed, dtype=float)
+        r = {"model": kind, "kind": kind, "node": node, "conv_removed": removed,
+             "params_total": total, "params_base": 1, "params_prep": 0, "params_poly": 0,
+             "params_head": 0, "accuracy": per_seed.mean(),
+             "accuracy_std": per_seed.std(ddof=1), "accuracy_per_seed": list(per_seed),
+             "throughput": speed}
+        return r
 
-    rows = [row("full", "-", 0, 99.0, 1000, 100.0),
-            row("vinet", "a", 50, 98.5, 500, 200.0), row("linear", "a", 50, 98.0, 400, 300.0),
-            row("random", "a", 50, 98.4, 500, 200.0),
-            row("vinet", "b", 40, 97.5, 500, 200.0), row("linear", "b", 40, 97.0, 400, 300.0),
-            row("random", "b", 40, 97.0, 500, 200.0),
-            row("vinet", "c", 10, 90.0, 500, 200.0), row("linear", "c", 10, 91.0, 400, 300.0),
-            row("random", "c", 10, 91.0, 500, 200.0)]
+    def paired(a, b):
+        d = np.subtract(a, b)
+        return {"mean": d.mean(), "sem": d.std(ddof=1) / np.sqrt(d.size),
+                "per_seed": list(d)}
+
+    full = [99.0, 99.2, 98.8]
+    vi_a, lin_a, rnd_a = [98.5, 98.7, 98.3], [98.0, 98.1, 97.9], [98.5, 98.6, 98.35]
+    vi_b, lin_b = [97.5, 97.7, 97.3], [97.0, 97.1, 96.9]
+    rows = [row("full", "-", 0, full, 1000, 100.0)]
+    for node, removed, vi, lin, rnd in (("a", 50, vi_a, lin_a, rnd_a),
+                                        ("b", 40, vi_b, lin_b, lin_b),
+                                        ("c", 10, vi_b, lin_b, lin_b)):
+        v = row("vinet", node, removed, vi, 500, 130.0)
+        v["drop_vs_full"] = paired(full, vi)
+        rows.append(v)
+        for kind, acc in (("linear", lin), ("random", rnd)):
+            r = row(kind, node, removed, acc, 500, 150.0)
+            r["diff_vinet"] = paired(vi, acc)
+            rows.append(r)
     checks = {c["node"]: c for c in acceptance(rows)}
     assert set(checks) == {"a", "b"}  # c removes < 30 %
-    assert checks["a"]["met"] and checks["a"]["accuracy_drop"] == 0.5
-    assert not checks["b"]["met"] and not checks["b"]["within_tolerance"]
-    assert checks["b"]["beats_linear"] and checks["b"]["faster"]
+    a, b = checks["a"], checks["b"]
+    assert a["accuracy_drop"] == pytest.approx(0.5)
+    assert a["checks"]["within_tolerance"]["verdict"] == "met"  # margin 0.5, sem 0
+    assert a["checks"]["faster"]["verdict"] == "met"  # 1.3x >= 1.2x
+    assert a["checks"]["beats_linear"]["verdict"] == "met"
+    # +0.0167 mean with a paired sem of 0.0167: under two standard errors.
+    assert a["checks"]["beats_random"]["verdict"] == "within noise"
+    assert a["verdict"] == "within noise"
+    assert b["checks"]["within_tolerance"]["verdict"] == "not met"  # drop 1.5
+    assert b["verdict"] == "not met"
     table = format_table(rows).splitlines()
-    assert len(table) == 2 + len(rows) and "98.50" in table[3]
+    assert len(table) == 2 + len(rows) and "98.50 ± 0.20" in table[3]
+    assert "+0.50 ± 0.06" in table[4]  # VI-Net minus the linear head at a, paired
 
 
 def test_layer_from_vinet_generators_round_trip(tiny_vinet):

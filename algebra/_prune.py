@@ -3,20 +3,21 @@
 A generator ``p`` fitted on class ``j`` vanishes (approximately) on class ``j``; it is
 useful as a feature when it does *not* vanish on the other classes.  VI-Net
 (Pelleriti, Zimmer, Wirth & Pokutta, ICML 2025, Sec. 4) scores it by its mean
-absolute value on the class it separates worst; vinet divides that by its mean
-absolute value on all the data, so the score does not depend on the generator's
-normalisation (OAVI's leading coefficient 1, ABM's and VCA's unit coefficient norm, a
-user's rescaling)::
+absolute value on the class it separates worst; vinet divides that by its root mean
+square on its own class, so the score does not depend on the generator's normalisation
+(OAVI's leading coefficient 1, ABM's and VCA's unit coefficient norm, a user's
+rescaling)::
 
-    s(p) = min over classes k ≠ j of  mean_{x in class k} |p(x)|  /  mean_{x in X} |p(x)|
+    s(p) = min over classes k ≠ j of  mean_{x in class k} |p(x)|
+           / sqrt(mean_{x in class j} p(x)²)
 
 Pruning keeps the highest-scoring generators of every class, prefers sparse generators
 on ties, and drops the monomials no kept generator uses
 (:meth:`~algebra.PolynomialSet.select`).
 
-The scores need only the per-class sums of ``|p(x)|``: one pass over chunks of rows
-(the monomials of all generators, one BLAS product with their coefficients, absolute
-values, then segment sums by class in numba), so time is linear in the samples and the
+The scores need only per-class sums of ``|p(x)|`` and ``p(x)²``: one pass over chunks
+of rows (the monomials of all generators, one BLAS product with their coefficients,
+then segment sums by class in numba), so time is linear in the samples and the
 generators, and memory is one chunk plus the (classes × generators) sums.
 """
 
@@ -34,7 +35,7 @@ from algebra._monomials import chain_into, default_chunk_rows
 from algebra._polyset import PolynomialSet
 from algebra._validation import check_points
 
-__all__ = ["check_keep", "class_abs_sums", "discriminative_scores", "prune_generators"]
+__all__ = ["check_keep", "class_sums", "discriminative_scores", "prune_generators"]
 
 
 def _check_sets_and_labels(
@@ -67,15 +68,15 @@ def _check_sets_and_labels(
     return sets, X, classes, y_index
 
 
-def class_abs_sums(
+def class_sums(
     polys: PolynomialSet, X: np.ndarray, segment: np.ndarray, n_segments: int,
     chunk_size: int | None = None,
-) -> np.ndarray:
-    """``out[k, i]`` = sum of ``|polys_i(x)|`` over the rows ``x`` of ``X`` in segment ``k``.
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-segment sums of ``|p(x)|`` and of ``p(x)²`` for every polynomial ``p``.
 
     One pass over chunks of rows: the chunk's monomials along the chain (numba), their
-    product with the coefficients (one BLAS call), the absolute values, and the
-    segment sums (numba), so memory is one chunk plus the sums.
+    product with the coefficients (one BLAS call), and the segment sums of the absolute
+    values and of the squares (numba), so memory is one chunk plus the sums.
 
     Parameters
     ----------
@@ -92,24 +93,28 @@ def class_abs_sums(
 
     Returns
     -------
-    ndarray of float64, shape (n_segments, len(polys))
+    abs_sums, square_sums : ndarray of float64, shape (n_segments, len(polys))
+        ``abs_sums[k, i]`` is the sum of ``|polys_i(x)|`` over the rows ``x`` of ``X``
+        in segment ``k``; ``square_sums`` the same for ``polys_i(x)²``.
     """
     p, t = len(polys), polys.n_terms
-    out = np.zeros((n_segments, p))
+    abs_sums, square_sums = np.zeros((n_segments, p)), np.zeros((n_segments, p))
     if p == 0 or X.shape[0] == 0:
-        return out
+        return abs_sums, square_sums
     coef = np.asarray(polys.coef, dtype=np.float64)
     segment = np.ascontiguousarray(segment, dtype=np.int64)
-    step = min(X.shape[0], default_chunk_rows(8 * (t + p), chunk_size))
-    mu, values = np.empty((step, t)), np.empty((step, p))
+    step = min(X.shape[0], default_chunk_rows(8 * (t + 2 * p), chunk_size))
+    mu, values, squares = np.empty((step, t)), np.empty((step, p)), np.empty((step, p))
     summing = segment_sum_parallel if p > SEGMENT_BLOCK_COLS else segment_sum
     for start in range(0, X.shape[0], step):
         rows = min(step, X.shape[0] - start)
         chain_into(X[start : start + rows], polys.parent, polys.var, mu[:rows])
         np.matmul(mu[:rows], coef, out=values[:rows])
+        np.square(values[:rows], out=squares[:rows])
         np.abs(values[:rows], out=values[:rows])
-        summing(values[:rows], segment[start : start + rows], out)
-    return out
+        summing(values[:rows], segment[start : start + rows], abs_sums)
+        summing(squares[:rows], segment[start : start + rows], square_sums)
+    return abs_sums, square_sums
 
 
 def discriminative_scores(
@@ -119,19 +124,22 @@ def discriminative_scores(
 
     For a generator ``p`` of class ``j``, with ``X_k`` the rows of class ``k``,
 
-    ``s(p) = min_{k ≠ j} mean_{x ∈ X_k} |p(x)| / mean_{x ∈ X} |p(x)|``,
+    ``s(p) = min_{k ≠ j} mean_{x ∈ X_k} |p(x)| / sqrt(mean_{x ∈ X_j} p(x)²)``:
 
-    VI-Net's score (the mean ``|p|`` on the class ``p`` separates worst) divided by the
-    mean ``|p|`` on all the data.  Multiplying ``p`` by any ``c > 0`` multiplies the
-    numerator and the denominator by ``c``, so the score, and the ranking of
-    :func:`prune_generators`, do not depend on how each generator is normalised.  It
-    lies in ``[0, m / (m − m_j)]``: 0 when ``p`` vanishes on some other class, the
-    maximum when ``p`` vanishes on its own class and has the same mean ``|p|`` on
-    every other class.  A generator that is zero on all the data scores 0.
+    VI-Net's score (the mean ``|p|`` on the class ``p`` separates worst) divided by
+    ``p``'s root mean square on its own class, where it should vanish.  It says how
+    many times larger ``p`` is where it should not vanish than where it should, and
+    multiplying ``p`` by any ``c > 0`` multiplies the numerator and the denominator by
+    ``c``, so the score, and the ranking of :func:`prune_generators`, do not depend on
+    how each generator is normalised (OAVI's leading coefficient 1, ABM's and VCA's unit
+    coefficient vector, a user's rescaling).  It is VI-Net's score of ``p`` rescaled to
+    unit root mean square on its class.  A generator that is zero on some other class
+    scores 0; one that is exactly zero on its own class and not on the others scores
+    ``inf`` (ties go to the sparser generator in :func:`prune_generators`).
 
-    Computed from the per-class sums of ``|p(x)|`` in one pass over chunks of rows (no
-    class-indicator matrix): time ``O(m · generators · terms)``, memory one chunk plus
-    the ``(classes × generators)`` sums.
+    Computed from per-class sums of ``|p(x)|`` and ``p(x)²`` in one pass over chunks of
+    rows (no class-indicator matrix): time ``O(m · generators · terms)``, memory one
+    chunk plus ``2 × classes × generators`` sums.
 
     Parameters
     ----------
@@ -155,13 +163,15 @@ def discriminative_scores(
     # All generators at once, over the union of their monomials: one pass, and one
     # BLAS product per chunk (faster than a product per class, or sparse products,
     # although most coefficients of the union are zero).
-    sums = class_abs_sums(PolynomialSet.concatenate(sets), X, y_index, K)  # (K, p)
-    overall = sums.sum(axis=0) / X.shape[0]
-    means = sums / counts[:, None]
+    abs_sums, square_sums = class_sums(PolynomialSet.concatenate(sets), X, y_index, K)
+    means = abs_sums / counts[:, None]
     owner = np.repeat(np.arange(K), [len(s) for s in sets])
-    means[owner, np.arange(owner.size)] = np.inf  # the own class does not count
+    columns = np.arange(owner.size)
+    own_rms = np.sqrt(square_sums[owner, columns] / counts[owner])
+    means[owner, columns] = np.inf  # the own class does not count
+    worst = means.min(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        score = np.where(overall > 0, means.min(axis=0) / overall, 0.0)
+        score = np.where(worst > 0, worst / own_rms, 0.0)
     return np.split(score, np.cumsum([len(s) for s in sets])[:-1])
 
 

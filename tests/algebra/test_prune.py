@@ -35,12 +35,12 @@ def _brute_scores(sets, X, y):
     out = []
     for j, s in enumerate(sets):
         mono = np.prod(X[:, None, :] ** s.terms[None], axis=2)
-        vals = np.abs(mono @ np.asarray(s.coef, dtype=float))
+        vals = mono @ np.asarray(s.coef, dtype=float)
         scores = []
         for i in range(len(s)):
-            others = [vals[y == k, i].mean() for c, k in enumerate(classes) if c != j]
-            overall = vals[:, i].mean()
-            scores.append(min(others) / overall if overall > 0 else 0.0)
+            worst = min(np.abs(vals[y == k, i]).mean() for c, k in enumerate(classes) if c != j)
+            own = np.sqrt(np.mean(vals[y == classes[j], i] ** 2))
+            scores.append(0.0 if worst == 0 else worst / own if own > 0 else np.inf)
         out.append(np.array(scores))
     return out
 
@@ -53,19 +53,20 @@ def test_scores_match_brute_force():
         np.testing.assert_allclose(got, ref, rtol=1e-10)
 
 
-def test_score_range_and_zero_generator():
-    # Class 0 lies on x = 0, classes 1 and 2 have mean |x| = 2: x is the best possible
-    # generator of class 0, score m / (m − m_0) = 6/4; y is zero on class 2: score 0.
-    X = np.array([[0.0, 1.0], [0.0, -1.0], [2.0, 0.5], [-2.0, 0.5], [2.0, 0.0], [-2.0, 0.0]])
+def test_score_on_known_values():
+    # Class 0 lies near x = 0 (|x| = 0.1 there, RMS 0.1), classes 1 and 2 have mean
+    # |x| = 2: the score of x is 2 / 0.1 = 20; y is zero on class 2: score 0; the
+    # constant 1 is no smaller on its class than elsewhere: score 1.
+    X = np.array([[0.1, 1.0], [-0.1, -1.0], [2.0, 0.5], [-2.0, 0.5], [2.0, 0.0], [-2.0, 0.0]])
     y = np.array([0, 0, 1, 1, 2, 2])
     terms = [[0, 0], [0, 1], [1, 0]]
-    x_and_y = PolynomialSet(terms, [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
+    x_y_one = PolynomialSet(terms, [[0.0, 0.0, 1.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
     one = PolynomialSet(terms, [[1.0], [0.0], [0.0]])
-    np.testing.assert_allclose(discriminative_scores([x_and_y, one, one], X, y)[0],
-                               [6 / 4, 0.0])
-    # A generator that is zero on every sample cannot discriminate: score 0, not NaN.
-    X[:, 1] = 0.0
-    assert discriminative_scores([x_and_y, one, one], X, y)[0][1] == 0.0
+    np.testing.assert_allclose(discriminative_scores([x_y_one, one, one], X, y)[0],
+                               [20.0, 0.0, 1.0])
+    # Exactly zero on its own class and not elsewhere: inf, not NaN.
+    X[:2, 0] = 0.0
+    assert discriminative_scores([x_y_one, one, one], X, y)[0][0] == np.inf
 
 
 @settings(max_examples=30, deadline=None)
@@ -98,7 +99,8 @@ def _match_columns(full, picked):
 
 def test_many_classes_use_no_class_by_sample_matrix():
     # K = 300 classes of 200 samples: a (K × m) float indicator would take 144 MB, built
-    # once per class; the streaming sums peak at one chunk (32 MiB) plus the sums.
+    # once per class; the streaming sums peak at one chunk (32 MiB) plus the sums
+    # (2 × 300 × 600 floats).
     rng = np.random.default_rng(0)
     K, per = 300, 200
     centres = rng.uniform(-0.8, 0.8, size=(K, 2))
@@ -114,11 +116,11 @@ def test_many_classes_use_no_class_by_sample_matrix():
     assert peak < 0.5 * K * X.shape[0] * 8
     # Against the plain numpy definition on a few classes.
     for j in (0, 137, K - 1):
-        vals = np.abs(np.column_stack([X[:, 1] - centres[j, 1], X[:, 0] - centres[j, 0]]))
-        means = np.array([vals[y == k].mean(axis=0) for k in range(K)])
+        vals = np.column_stack([X[:, 1] - centres[j, 1], X[:, 0] - centres[j, 0]])
+        means = np.array([np.abs(vals[y == k]).mean(axis=0) for k in range(K)])
         means[j] = np.inf
-        np.testing.assert_allclose(scores[j], means.min(axis=0) / vals.mean(axis=0),
-                                   rtol=1e-10)
+        own = np.sqrt(np.mean(vals[y == j] ** 2, axis=0))
+        np.testing.assert_allclose(scores[j], means.min(axis=0) / own, rtol=1e-10)
 
 
 @pytest.mark.parametrize("keep", [1, 2, 0.5, 1.0, None])

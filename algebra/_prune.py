@@ -16,13 +16,15 @@ on ties, and drops the monomials no kept generator uses
 (:meth:`~algebra.PolynomialSet.select`).
 
 The scores need only per-class sums of ``|p(x)|`` and ``p(x)²``: one pass over chunks
-of rows (the monomials of all generators, one BLAS product with their coefficients,
-then segment sums by class in numba), so time is linear in the samples and the
-generators, and memory is one chunk plus the (classes × generators) sums.
+of rows (the monomials of all generators, per class one BLAS product with the
+coefficients of its generators, then segment sums by class in numba), so time is linear
+in the samples and the generators, and memory is one chunk plus the (classes ×
+generators) sums.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -30,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from algebra._errors import AlgebraError
-from algebra._kernels import SEGMENT_BLOCK_COLS, segment_sum, segment_sum_parallel
+from algebra._kernels import segment_sums, segment_sums_parallel
 from algebra._monomials import chain_into, default_chunk_rows
 from algebra._polyset import PolynomialSet
 from algebra._validation import check_points
@@ -69,19 +71,23 @@ def _check_sets_and_labels(
 
 
 def class_sums(
-    polys: PolynomialSet, X: np.ndarray, segment: np.ndarray, n_segments: int,
+    sets: Sequence[PolynomialSet], X: np.ndarray, segment: np.ndarray, n_segments: int,
     chunk_size: int | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per-segment sums of ``|p(x)|`` and of ``p(x)²`` for every polynomial ``p``.
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per-segment sums of ``|p(x)|`` and of ``p(x)²`` for every polynomial of every set.
 
-    One pass over chunks of rows: the chunk's monomials along the chain (numba), their
-    product with the coefficients (one BLAS call), and the segment sums of the absolute
-    values and of the squares (numba), so memory is one chunk plus the sums.
+    One pass over chunks of rows: the chunk's monomials (the union of the sets' terms,
+    along one chain, numba), then for each set the product of the monomials it uses
+    with its coefficients (one BLAS call: per-class generators use a few of the union's
+    monomials, so this is several times fewer flops than one product with the whole
+    union) and the segment sums of the absolute values and the squares (numba).
+    Memory is one chunk of monomials plus the sums.
 
     Parameters
     ----------
-    polys : PolynomialSet
-        The polynomials (exact coefficients are rounded to float64).
+    sets : sequence of PolynomialSet
+        The polynomial sets (same variables and term order; exact coefficients are
+        rounded to float64).
     X : ndarray of shape (m, n), float64, C-contiguous
         Validated samples.
     segment : ndarray of int, shape (m,)
@@ -89,32 +95,43 @@ def class_sums(
     n_segments : int
         Number of segments ``K``.
     chunk_size : int, optional
-        Rows per chunk (default: about 32 MiB of monomials and values).
+        Rows per chunk (default: about 32 MiB of monomials, twice: in both layouts).
 
     Returns
     -------
-    abs_sums, square_sums : ndarray of float64, shape (n_segments, len(polys))
-        ``abs_sums[k, i]`` is the sum of ``|polys_i(x)|`` over the rows ``x`` of ``X``
-        in segment ``k``; ``square_sums`` the same for ``polys_i(x)²``.
+    list of (abs_sums, square_sums)
+        One pair per set, each of shape ``(n_segments, len(set))``: ``abs_sums[k, i]``
+        is the sum of ``|p_i(x)|`` over the rows ``x`` of ``X`` in segment ``k``,
+        ``square_sums`` the same for ``p_i(x)²``.
     """
-    p, t = len(polys), polys.n_terms
-    abs_sums, square_sums = np.zeros((n_segments, p)), np.zeros((n_segments, p))
-    if p == 0 or X.shape[0] == 0:
-        return abs_sums, square_sums
-    coef = np.asarray(polys.coef, dtype=np.float64)
+    out = [(np.zeros((n_segments, len(s))), np.zeros((n_segments, len(s)))) for s in sets]
+    union = PolynomialSet.concatenate(sets)
+    if len(union) == 0 or X.shape[0] == 0:
+        return out
+    coef = np.asarray(union.coef, dtype=np.float64)
+    bounds = np.cumsum([0] + [len(s) for s in sets])
+    parts = []  # per set: the union rows it uses and its coefficients on them, transposed
+    for a, b in itertools.pairwise(bounds):
+        used = np.flatnonzero((coef[:, a:b] != 0).any(axis=1))
+        parts.append((used, np.ascontiguousarray(coef[used, a:b].T)))
     segment = np.ascontiguousarray(segment, dtype=np.int64)
-    step = min(X.shape[0], default_chunk_rows(8 * (t + 2 * p), chunk_size))
-    mu, values, squares = np.empty((step, t)), np.empty((step, p)), np.empty((step, p))
-    summing = segment_sum_parallel if p > SEGMENT_BLOCK_COLS else segment_sum
+    step = min(X.shape[0], default_chunk_rows(16 * union.n_terms, chunk_size))
+    mu = np.empty((step, union.n_terms))
     for start in range(0, X.shape[0], step):
         rows = min(step, X.shape[0] - start)
-        chain_into(X[start : start + rows], polys.parent, polys.var, mu[:rows])
-        np.matmul(mu[:rows], coef, out=values[:rows])
-        np.square(values[:rows], out=squares[:rows])
-        np.abs(values[:rows], out=values[:rows])
-        summing(values[:rows], segment[start : start + rows], abs_sums)
-        summing(squares[:rows], segment[start : start + rows], square_sums)
-    return abs_sums, square_sums
+        chain_into(X[start : start + rows], union.parent, union.var, mu[:rows])
+        # One row per monomial: each set's monomials are then contiguous rows to gather.
+        mu_t = np.ascontiguousarray(mu[:rows].T)
+        seg = segment[start : start + rows]
+        for (used, c_t), (abs_sums, square_sums) in zip(parts, out, strict=True):
+            if c_t.shape[0] == 0:
+                continue
+            values = c_t @ mu_t[used]  # (generators of the set, rows)
+            # Threads only pay off for many generators (a parallel launch per call
+            # costs more than a class's few).
+            summing = segment_sums_parallel if c_t.shape[0] >= 256 else segment_sums
+            summing(values, seg, abs_sums, square_sums)
+    return out
 
 
 def discriminative_scores(
@@ -160,19 +177,15 @@ def discriminative_scores(
     sets, X, classes, y_index = _check_sets_and_labels(sets, X, y)
     K = classes.shape[0]
     counts = np.bincount(y_index, minlength=K).astype(np.float64)
-    # All generators at once, over the union of their monomials: one pass, and one
-    # BLAS product per chunk (faster than a product per class, or sparse products,
-    # although most coefficients of the union are zero).
-    abs_sums, square_sums = class_sums(PolynomialSet.concatenate(sets), X, y_index, K)
-    means = abs_sums / counts[:, None]
-    owner = np.repeat(np.arange(K), [len(s) for s in sets])
-    columns = np.arange(owner.size)
-    own_rms = np.sqrt(square_sums[owner, columns] / counts[owner])
-    means[owner, columns] = np.inf  # the own class does not count
-    worst = means.min(axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        score = np.where(worst > 0, worst / own_rms, 0.0)
-    return np.split(score, np.cumsum([len(s) for s in sets])[:-1])
+    scores = []
+    for j, (abs_sums, square_sums) in enumerate(class_sums(sets, X, y_index, K)):
+        own_rms = np.sqrt(square_sums[j] / counts[j])
+        means = abs_sums / counts[:, None]
+        means[j] = np.inf  # the own class does not count
+        worst = means.min(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scores.append(np.where(worst > 0, worst / own_rms, 0.0))
+    return scores
 
 
 def check_keep(keep: Any) -> int | float | None:

@@ -97,6 +97,17 @@ def _match_columns(full, picked):
     return [int(np.argmin(np.abs(full - col[:, None]).max(axis=0))) for col in picked.T]
 
 
+def test_many_generators_per_class_match_brute_force():
+    # 300 generators in one class: the per-class sums run on threads (>= 256).
+    X, y, _ = _data()
+    rng = np.random.default_rng(1)
+    terms = order_ideal_closure(np.array([[2, 0], [1, 1], [0, 2]]))
+    sets = [PolynomialSet(terms, rng.normal(size=(terms.shape[0], p))) for p in (300, 3, 1)]
+    for got, ref in zip(discriminative_scores(sets, X, y), _brute_scores(sets, X, y),
+                        strict=True):
+        np.testing.assert_allclose(got, ref, rtol=1e-10)
+
+
 def test_many_classes_use_no_class_by_sample_matrix():
     # K = 300 classes of 200 samples: a (K × m) float indicator would take 144 MB, built
     # once per class; the streaming sums peak at one chunk (32 MiB) plus the sums

@@ -185,26 +185,6 @@ def _fit_class(z: np.ndarray, label: int, method: str, fit_kwargs: dict[str, Any
                          labels=np.full(len(G), label), order_ideal=G.order_ideal)
 
 
-def _unit_rms(G: PolynomialSet, z: np.ndarray) -> PolynomialSet:
-    """``G`` with each generator divided by its root-mean-square on its own class ``z``.
-
-    The discriminative score of :func:`algebra.prune_generators` (min over the other
-    classes of the mean ``|g|``) depends on each generator's scale, which OAVI does not
-    fix; on unit-RMS generators it becomes the ratio of how large ``g`` is elsewhere to
-    how large it is where it should vanish: scale-free. Measured in the evaluation
-    suite's research (``docs/benchmarks.md``): the same mean accuracy as the raw score,
-    and above random monomials on every seed where the raw score was not.
-    """
-    if len(G) == 0:
-        return G
-    rms = np.sqrt(np.mean(G.evaluate(z) ** 2, axis=0))
-    scale = np.where(rms > 1e-12, 1.0 / np.maximum(rms, 1e-12), 1.0)
-    mse = None if G.mse is None else np.asarray(G.mse) * scale**2
-    return PolynomialSet(G.terms, np.asarray(G.coef, dtype=np.float64) * scale, order=G.order,
-                         leading=G.leading, mse=mse, labels=G.labels,
-                         order_ideal=G.order_ideal)
-
-
 def fit_polynomials(z: torch.Tensor, y: torch.Tensor, config: VINetConfig, *,
                     n_jobs: int | None, random_state: int, progress: bool,
                     fit_kwargs: dict[str, Any]) -> PolynomialLayer:
@@ -230,8 +210,8 @@ def fit_polynomials(z: torch.Tensor, y: torch.Tensor, config: VINetConfig, *,
             f"{config.max_degree}; the latents are not described by low-degree polynomials "
             "at this tolerance: raise psi or max_degree, or lower n_components."
         )
-    sets = prune_generators([_unit_rms(G, z64[labels == c]) for c, G in enumerate(sets)],
-                            z64, labels, keep=config.keep)
+    # The score divides by each generator's RMS on its class: OAVI's scale drops out.
+    sets = prune_generators(sets, z64, labels, keep=config.keep)
     poly = PolynomialLayer.from_polynomials(
         PolynomialSet.concatenate([G for G in sets if len(G)]))
     poly.feature_scale_(z.float())

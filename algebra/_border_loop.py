@@ -44,6 +44,7 @@ __all__ = [
     "border_loop",
     "check_loop_parameters",
     "default_tau",
+    "eval_gram_block",
 ]
 
 #: Border styles of the loop.
@@ -103,7 +104,7 @@ class Decision(Protocol):
 VALUES_MAX_ENTRIES = 2**18
 
 
-def _eval_gram_block(
+def eval_gram_block(
     X: np.ndarray, parent: np.ndarray, var: np.ndarray, k: int, chunk_rows: int,
     keep_values: bool,
 ) -> tuple[np.ndarray, np.ndarray | None]:
@@ -222,7 +223,7 @@ def border_loop(
         chunk_rows = (X.shape[0] if keep_values
                       else default_chunk_rows(8 * parent.shape[0], chunk_size))
         with np.errstate(over="ignore", invalid="ignore"):  # reported below instead
-            cross, mu = _eval_gram_block(X, parent, var, k, chunk_rows, keep_values)
+            cross, mu = eval_gram_block(X, parent, var, k, chunk_rows, keep_values)
         if not np.all(np.isfinite(cross)):
             raise AlgebraError(
                 f"The monomials of degree {degree} overflowed on the data (largest "

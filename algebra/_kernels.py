@@ -30,6 +30,8 @@ __all__ = [
     "eval_chain_grad",
     "eval_chain_grad_parallel",
     "eval_chain_parallel",
+    "segment_sums",
+    "segment_sums_parallel",
 ]
 
 
@@ -105,6 +107,40 @@ def _eval_abs(
                 out[r, j] = abs(s)
 
 
+def _segment_sums(
+    values: np.ndarray, segment: np.ndarray, abs_out: np.ndarray, square_out: np.ndarray
+) -> None:
+    """``abs_out[segment[r], j] += |values[j, r]|`` and ``square_out[...] += values[j, r]²``.
+
+    The per-class sums of the discriminative score: ``values`` (p, rows) holds one row
+    of values per polynomial (the layout of ``coefᵀ @ μᵀ``), the outputs are
+    (segments, p).  No (segments × rows) indicator and one pass for both sums (about a
+    nanosecond per element; ``np.add.at`` takes 30).  Parallel over polynomials, so no
+    two tasks write the same entry.
+    """
+    rows = values.shape[1]
+    for j in prange(values.shape[0]):
+        # Runs of equal segments (rows sorted by class make long ones) add up in
+        # registers first: no load-store round trip through the outputs per element.
+        current = segment[0] if rows else 0
+        acc_abs = 0.0
+        acc_square = 0.0
+        for r in range(rows):
+            k = segment[r]
+            if k != current:
+                abs_out[current, j] += acc_abs
+                square_out[current, j] += acc_square
+                current = k
+                acc_abs = 0.0
+                acc_square = 0.0
+            v = values[j, r]
+            acc_abs += abs(v)
+            acc_square += v * v
+        if rows:
+            abs_out[current, j] += acc_abs
+            square_out[current, j] += acc_square
+
+
 def jit_pair(func: Callable[..., Any]) -> tuple[Any, Any]:
     """Jit ``func`` serially and with ``parallel=True``, each with its own disk cache.
 
@@ -125,3 +161,4 @@ def jit_pair(func: Callable[..., Any]) -> tuple[Any, Any]:
 eval_chain, eval_chain_parallel = jit_pair(_eval_chain)
 eval_chain_grad, eval_chain_grad_parallel = jit_pair(_eval_chain_grad)
 eval_abs, eval_abs_parallel = jit_pair(_eval_abs)
+segment_sums, segment_sums_parallel = jit_pair(_segment_sums)

@@ -22,7 +22,7 @@ model of a comparison sees the same inputs and the same training recipe.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -60,7 +60,6 @@ class Cut:
     images: torch.Tensor | None  # (N, *input_shape) the training images; None if streamed
     meta: dict[str, Any]  # arch, node, input shape, classes, latent width
     seconds: float = 0.0  # the extraction's wall time (cut, latents, teacher)
-    timings: dict[str, Any] = field(default_factory=dict)  # filled by the builders
 
 
 def as_data(data: Any, name: str = "train_data") -> tuple[torch.Tensor, torch.Tensor]:
@@ -274,26 +273,6 @@ def _fit_class(z: np.ndarray, label: int, method: str,
     return G, time.perf_counter() - start
 
 
-def _unit_rms(G: PolynomialSet, z: np.ndarray) -> PolynomialSet:
-    """``G`` with each generator divided by its root-mean-square on its own class ``z``.
-
-    The discriminative score of :func:`algebra.prune_generators` (min over the other
-    classes of the mean ``|g|``) depends on each generator's scale, which OAVI does not
-    fix; on unit-RMS generators it becomes the ratio of how large ``g`` is elsewhere to
-    how large it is where it should vanish: scale-free. Measured in the evaluation
-    suite's research (``docs/benchmarks.md``): the same mean accuracy as the raw score,
-    and above random monomials on every seed where the raw score was not.
-    """
-    if len(G) == 0:
-        return G
-    rms = np.sqrt(np.mean(G.evaluate(z) ** 2, axis=0))
-    scale = np.where(rms > 1e-12, 1.0 / np.maximum(rms, 1e-12), 1.0)
-    mse = None if G.mse is None else np.asarray(G.mse) * scale**2
-    return PolynomialSet(G.terms, np.asarray(G.coef, dtype=np.float64) * scale, order=G.order,
-                         leading=G.leading, mse=mse, labels=G.labels,
-                         order_ideal=G.order_ideal)
-
-
 def fit_polynomials(z: torch.Tensor, y: torch.Tensor, config: VINetConfig, *,
                     n_jobs: int | None, random_state: int, progress: bool | None,
                     fit_kwargs: dict[str, Any]) -> tuple[PolynomialLayer, dict[str, Any]]:
@@ -327,8 +306,8 @@ def fit_polynomials(z: torch.Tensor, y: torch.Tensor, config: VINetConfig, *,
             "at this tolerance: raise psi or max_degree, or lower n_components."
         )
     start = time.perf_counter()
-    sets = prune_generators([_unit_rms(G, z64[labels == c]) for c, G in enumerate(sets)],
-                            z64, labels, keep=config.keep)
+    # The score divides by each generator's RMS on its class: OAVI's scale drops out.
+    sets = prune_generators(sets, z64, labels, keep=config.keep)
     poly = PolynomialLayer.from_polynomials(
         PolynomialSet.concatenate([G for G in sets if len(G)]))
     poly.feature_scale_(z.float())

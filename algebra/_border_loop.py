@@ -45,6 +45,7 @@ __all__ = [
     "border_loop",
     "check_loop_parameters",
     "default_tau",
+    "eval_gram_block",
 ]
 
 #: Border styles of the loop.
@@ -138,8 +139,8 @@ class _Factor:
         return self.R[: cols[-1] + 1, cols]
 
 
-def _gram_block(X: np.ndarray, parent: np.ndarray, var: np.ndarray, k: int,
-                block: int) -> np.ndarray:
+def eval_gram_block(X: np.ndarray, parent: np.ndarray, var: np.ndarray, k: int,
+                    block: int) -> np.ndarray:
     """``A_Bᵀ [A_O, A_B] / m`` (t − k, t) for the chain of ``O`` (first ``k``) then ``B``.
 
     One fused kernel (:func:`algebra._kernels.gram`): each block of rows is evaluated
@@ -244,7 +245,7 @@ def border_loop(
         parent = np.array(O_parent + [i for _, i, _ in info], dtype=np.int64)
         var = np.array(O_var + [v for _, _, v in info], dtype=np.int64)
         block = block_rows(parent.shape[0]) if chunk_size is None else chunk_size
-        cross = _gram_block(X, parent, var, k, block)
+        cross = eval_gram_block(X, parent, var, k, block)
         if not np.all(np.isfinite(cross)):
             raise AlgebraError(
                 f"The monomials of degree {degree} overflowed on the data (largest "

@@ -26,6 +26,9 @@ them while the block is in cache (:func:`gram` with one small BLAS ``gemm``,
 :func:`eval_polys` with one vectorised multiply-add per nonzero coefficient): the (m, t)
 monomial matrix is never formed.  :func:`~algebra._threads.run_kernel` keeps BLAS on
 one thread meanwhile, so the kernel's threads never start BLAS threads.
+
+The pruning score's :func:`segment_sums` is written with ``prange`` instead, jitted
+serially and with ``parallel=True`` by :func:`jit_pair`.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from typing import Any
 
 import numba
 import numpy as np
+from numba import prange
 from numba import types as nbtypes
 from numba.core import cgutils
 from numba.extending import intrinsic
@@ -50,6 +54,8 @@ __all__ = [
     "jit_pair",
     "next_block",
     "next_monomials",
+    "segment_sums",
+    "segment_sums_parallel",
     "take_block",
 ]
 
@@ -237,6 +243,40 @@ def gram(counter: np.ndarray, X: np.ndarray, parent: np.ndarray, var: np.ndarray
         acc += tmp
 
 
+def _segment_sums(
+    values: np.ndarray, segment: np.ndarray, abs_out: np.ndarray, square_out: np.ndarray
+) -> None:
+    """``abs_out[segment[r], j] += |values[j, r]|`` and ``square_out[...] += values[j, r]²``.
+
+    The per-class sums of the discriminative score: ``values`` (p, rows) holds one row
+    of values per polynomial (the layout of ``coefᵀ @ μᵀ``), the outputs are
+    (segments, p).  No (segments × rows) indicator and one pass for both sums (about a
+    nanosecond per element; ``np.add.at`` takes 30).  Parallel over polynomials, so no
+    two tasks write the same entry.
+    """
+    rows = values.shape[1]
+    for j in prange(values.shape[0]):
+        # Runs of equal segments (rows sorted by class make long ones) add up in
+        # registers first: no load-store round trip through the outputs per element.
+        current = segment[0] if rows else 0
+        acc_abs = 0.0
+        acc_square = 0.0
+        for r in range(rows):
+            k = segment[r]
+            if k != current:
+                abs_out[current, j] += acc_abs
+                square_out[current, j] += acc_square
+                current = k
+                acc_abs = 0.0
+                acc_square = 0.0
+            v = values[j, r]
+            acc_abs += abs(v)
+            acc_square += v * v
+        if rows:
+            abs_out[current, j] += acc_abs
+            square_out[current, j] += acc_square
+
+
 def jit_pair(func: Callable[..., Any]) -> tuple[Any, Any]:
     """Jit ``func`` serially and with ``parallel=True``, each with its own disk cache.
 
@@ -252,3 +292,6 @@ def jit_pair(func: Callable[..., Any]) -> tuple[Any, Any]:
     twin.__qualname__ = func.__qualname__ + "_parallel"
     twin.__doc__ = func.__doc__
     return numba.njit(cache=True)(func), numba.njit(cache=True, parallel=True)(twin)
+
+
+segment_sums, segment_sums_parallel = jit_pair(_segment_sums)

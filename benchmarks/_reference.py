@@ -59,16 +59,17 @@ for line in sys.stdin:
         Z, sets = est.fit(X)
     seconds = time.perf_counter() - t0
     answer = {"seconds": seconds}
-    if cmd["method"] == "vca":
+    if cmd["method"] == "vca":  # entry d: degree d + 1
         per_degree = [0 if V is None else int(V.shape[1]) for V in sets.V_coefficient_vectors]
-        answer["generators_per_degree"] = per_degree
-    else:
+    else:  # entry d: degree d, and degree 0 never has one
         per_degree = [0 if G is None else int(np.asarray(G).shape[1])
-                      for G in sets.G_coefficient_vectors]
-        answer["generators_per_degree"] = per_degree
+                      for G in sets.G_coefficient_vectors][1:]
         answer["leading_terms"] = as_list(sets.leading_terms)
         answer["order_ideal"] = as_list(sets.O_array_terms)
+    answer["generators_per_degree"] = per_degree
     answer["generators"] = int(sum(per_degree))
+    answer["max_degree"] = max((d + 1 for d, c in enumerate(per_degree) if c), default=0)
+    answer["train_mse_max"] = None if Z is None else float((Z**2).mean(axis=0).max())
     print(json.dumps(answer), flush=True)
 """
 
@@ -106,9 +107,10 @@ class Reference:
 
         ``method`` is ``"abm"``, ``"oavi"`` (its ``OracleAVI``; pass ``oracle_type``,
         ``inverse_hessian_boost``, ``tau`` ... as ``params``) or ``"vca"``.  Returns the
-        answer dict (``seconds``, ``generators``, ``generators_per_degree`` and, for
-        OAVI/ABM, ``leading_terms`` and ``order_ideal`` as exponent lists), or ``None``
-        when inactive.
+        answer dict (``seconds``, ``generators``, ``generators_per_degree`` from degree 1
+        on, ``max_degree`` of a generator, ``train_mse_max`` (the largest mean square of
+        a generator on ``X``) and, for OAVI/ABM, ``leading_terms`` and ``order_ideal`` as
+        exponent lists), or ``None`` when inactive.
         """
         if self.proc is None:
             return None

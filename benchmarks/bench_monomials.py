@@ -9,8 +9,9 @@ Rows of the table (all measured in this run, on this machine):
 * ``gradient``: :meth:`algebra.PolynomialSet.gradient` against the numpy Jacobian
   ``Σ_i c_i a_ik x^(a_i - e_k)`` built from numpy powers.
 * ``exact BM``: :func:`algebra.buchberger_moller` seconds for m random integer points in
-  3 variables, and the ratio to the smallest m (the algorithm is O(n m^3) Fraction
-  operations).
+  3 variables, and the ratio to the smallest m (the modular route: O(m^3) word-size
+  operations per prime, the number of primes growing with the coefficients;
+  ``bench_exact.py`` compares it with the Fraction route and with Singular).
 
 Run ``python benchmarks/bench_monomials.py`` (``--quick`` for a short run); prints the
 table and writes ``benchmarks/results/bench_monomials.json`` (see README.md).
@@ -92,7 +93,7 @@ def main() -> None:
         print(f"{'exact BM m=' + str(len(pts)) + ' n=3':<34}{t:>10.4f}{'':>10}{t / base:>8.1f}")
         bm_rows.append({"points": len(pts), "n": 3, "seconds": t, "ratio_to_smallest": t / base})
 
-    # Fitted exponent of time against m on a log-log scale (theory: m^3 Fraction operations).
+    # Fitted exponent of time against m on a log-log scale.
     exponent = np.polyfit(np.log([r["points"] for r in bm_rows]),
                           np.log([r["seconds"] for r in bm_rows]), 1)[0]
     serial = [r["numpy_over_vinet"] for r in monomial_rows if r["kernel"] == "1 thread"]

@@ -1,9 +1,17 @@
-"""The baselines reported beside VI-Net: a linear head and random monomials at the cut.
+"""The baselines reported beside VI-Net, trained with VI-Net's own recipe.
 
-Both share VI-Net's steps 1, 2 and 6 (:mod:`bridge._build`, :mod:`bridge._training`):
-:func:`linear_probe` puts the head on the preprocessed latents with no polynomial
-layer; :func:`random_monomial_baseline` replaces VI-Net's generators by random
-monomials of the same size (VI-Net, Pelleriti et al., ICML 2025, Sec. 5).
+Every baseline shares VI-Net's cut, pooling, projection, inputs (with ``skip``, the
+head sees the pooled latents beside the features) and training
+(:func:`bridge._build.train_tail`: L-BFGS head, then mini-batch Adam with the same
+distillation), so that a difference in accuracy is the polynomial layer's, not the
+recipe's:
+
+* :func:`linear_probe`: no feature map, a linear head (the paper's baseline);
+* :func:`random_monomial_baseline`: random monomials of the same size as VI-Net's
+  layer (VI-Net, Pelleriti et al., ICML 2025, Sec. 5);
+* :func:`mlp_head_baseline`: a one-hidden-layer perceptron on ``z`` with as many
+  parameters as VI-Net's polynomial layer and head, the alternative a practitioner
+  reaches for first.
 """
 
 from __future__ import annotations
@@ -15,111 +23,45 @@ import numpy as np
 import torch
 from torch import nn
 
-import neural
 from algebra import random_order_ideal
-from bridge._build import as_data, prepare_cut
+from bridge._build import Cut, assemble, fit_projection, prepare_cut, train_tail
+from bridge._config import VINetConfig, resolve_config
 from bridge._errors import BridgeError
 from bridge._layer import PolynomialLayer
-from bridge._training import check_training, fit_head, new_head
+from bridge._training import new_head
 from bridge._vinet import VINet
 
-__all__ = ["linear_probe", "random_monomial_baseline"]
+__all__ = ["fit_linear", "fit_mlp_head", "fit_random", "linear_probe", "mlp_head_baseline",
+           "random_monomial_baseline"]
 
 
-def linear_probe(
-    model: nn.Module,
-    node: str,
-    train_data: Any,
-    *,
-    n_components: int | None = 16,
-    pooling: str = "avg",
-    scaling: str | None = "minmax",
-    epochs: int = 20,
-    lr: float = 1e-2,
-    batch_size: int = 128,
-    weight_decay: float = 0.0,
-    arch: str | None = None,
-    arch_kwargs: dict[str, Any] | None = None,
-    progress: bool = True,
-    random_state: int = 0,
-) -> VINet:
-    """The linear-probe baseline: a linear head on the preprocessed latents at the cut.
-
-    Same cut, pooling, preprocessing and head training as :func:`build_vinet`, with no
-    polynomial layer.
-
-    Parameters
-    ----------
-    model, node, train_data, n_components, pooling, scaling, epochs, lr, batch_size, \
-weight_decay, arch, arch_kwargs, progress, random_state
-        As in :func:`build_vinet`.
-
-    Returns
-    -------
-    VINet
-        ``kind == "linear"``: ``(N, *input_shape) -> (N, n_classes)``.
-    """
-    check_training(epochs, lr, batch_size)
-    cut = prepare_cut(model, node, train_data, pooling=pooling, n_components=n_components,
-                      scaling=scaling, arch=arch, arch_kwargs=arch_kwargs, progress=progress)
-    head = new_head(cut.z.shape[1], cut.config["n_classes"], random_state)
-    history = fit_head(None, head, cut.z, cut.y, epochs=epochs, lr=lr, batch_size=batch_size,
-                       weight_decay=weight_decay, random_state=random_state,
-                       progress=progress)
-    config = {**cut.config, "kind": "linear", "epochs": epochs, "lr": lr}
-    net = VINet(cut.backbone, cut.preprocess, None, head, pooling=pooling, config=config)
-    net.history_ = history
+def fit_linear(cut: Cut, config: VINetConfig, *, random_state: int, progress: bool | None) -> VINet:
+    """The linear probe on a prepared cut (see :func:`linear_probe`)."""
+    # With skip the head reads the pooled latents; without, the projected ones (the
+    # paper's probe), so the projection is only kept where it is used.
+    proj = None if config.skip else fit_projection(cut.x, config)
+    width = cut.x.shape[1] if config.skip else proj.out_features
+    head = new_head(width, cut.meta["n_classes"], random_state)
+    net = assemble(cut, proj, None, head, config, {**cut.meta, "kind": "linear"})
+    net.history_ = train_tail(net, cut, config, random_state=random_state, progress=progress)
     return net.eval()
 
 
-def random_monomial_baseline(
-    reference: VINet,
-    train_data: Any,
-    *,
-    epochs: int | None = None,
-    lr: float | None = None,
-    batch_size: int = 128,
-    weight_decay: float = 0.0,
-    progress: bool = True,
-    random_state: int = 0,
-) -> VINet:
-    """The random-feature baseline: random monomials of the same size as a VI-Net.
-
-    Same backbone and preprocessing as ``reference``; its polynomial layer is replaced
-    by one over a random order ideal with the same number of monomials of each degree,
-    the same number of outputs, and the same number of nonzero coefficients per output
-    (at random positions, random values), then trained exactly as VI-Net's
-    (unit-RMS outputs, L-BFGS head, fine-tuning).
-
-    Parameters
-    ----------
-    reference : VINet
-        A model from :func:`build_vinet`.
-    train_data : tuple (X, y)
-        The training data ``reference`` was built on.
-    epochs, lr : optional
-        Default: those of ``reference``.
-    batch_size, weight_decay, progress, random_state
-        As in :func:`build_vinet`.
-
-    Returns
-    -------
-    VINet
-        ``kind == "random"``.
-    """
+def _reference_tail(reference: Any) -> PolynomialLayer:
     if not isinstance(reference, VINet) or not reference.has_poly:
         raise BridgeError(
             "reference must be a VINet with a polynomial layer (from build_vinet); the "
-            "random baseline copies its size."
+            "baseline copies its size."
         )
-    epochs = int(reference.config.get("epochs", 20)) if epochs is None else epochs
-    lr = float(reference.config.get("lr", 1e-2)) if lr is None else lr
-    check_training(epochs, lr, batch_size)
-    X, y = as_data(train_data)
+    return reference.poly
+
+
+def fit_random(cut: Cut, reference: VINet, config: VINetConfig, *, random_state: int,
+               progress: bool | None) -> VINet:
+    """Random monomials the size of ``reference``'s layer, on a prepared cut."""
+    ref = _reference_tail(reference)
     rng = np.random.default_rng(random_state)
-    ref = reference.poly
-    degrees = ref.terms.sum(dim=1).numpy()
-    counts = np.bincount(degrees).tolist()
+    counts = np.bincount(ref.terms.sum(dim=1).numpy()).tolist()
     terms = random_order_ideal(counts, ref.in_features, random_state=rng)
     # Same number of nonzero coefficients per output as the reference, at positions
     # drawn uniformly among all the monomials: the constant is one of them, drawn like
@@ -133,20 +75,176 @@ def random_monomial_baseline(
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(random_state)
         poly = PolynomialLayer(terms, ref.out_features, mask=mask)
-    backbone = copy.deepcopy(reference.backbone)
-    for p in backbone.parameters():  # the baseline trains its layer and head only
-        p.requires_grad_(False)
-    preprocess = copy.deepcopy(reference.preprocess)
-    frozen = nn.Sequential(backbone, reference.pool, preprocess)
-    z, _ = neural.extract_latents(frozen, X, pooling="flatten", progress=progress)
-    z = torch.as_tensor(z)
-    poly.feature_scale_(z)
-    head = new_head(poly.out_features, reference.head.out_features, random_state)
-    history = fit_head(poly, head, z, y.numpy(), epochs=epochs, lr=lr, batch_size=batch_size,
-                       weight_decay=weight_decay, random_state=random_state,
-                       progress=progress)
-    config = {**reference.config, "kind": "random", "epochs": epochs, "lr": lr,
-              "random_state": random_state}
-    net = VINet(backbone, preprocess, poly, head, pooling=reference.pool.mode, config=config)
-    net.history_ = history
+    proj = copy.deepcopy(reference.preprocess)
+    with torch.no_grad():
+        poly.feature_scale_(proj(cut.x))
+    width = (cut.x.shape[1] if config.skip else 0) + poly.out_features
+    head = new_head(width, cut.meta["n_classes"], random_state)
+    net = assemble(cut, proj, poly, head, config, {**cut.meta, "kind": "random"})
+    net.history_ = train_tail(net, cut, config, random_state=random_state, progress=progress)
     return net.eval()
+
+
+def mlp_hidden_width(budget: int, n_in: int, n_skip: int, n_classes: int) -> int:
+    """Hidden units ``h`` of an MLP head whose parameters come closest to ``budget``.
+
+    The MLP head has ``(n_in + 1) h`` hidden-layer parameters and a head of
+    ``(n_skip + h + 1) n_classes``; VI-Net's polynomial layer plus head is the budget.
+
+    Parameters
+    ----------
+    budget : int
+        Parameters to match.
+    n_in : int
+        Width of the hidden layer's input (``k``).
+    n_skip : int
+        Width of the pooled latents the head also sees (0 without skip).
+    n_classes : int
+        Outputs.
+
+    Returns
+    -------
+    int
+        At least 1.
+    """
+    free = budget - (n_skip + 1) * n_classes
+    return max(1, round(free / (n_in + 1 + n_classes)))
+
+
+def fit_mlp_head(cut: Cut, reference: VINet, config: VINetConfig, *, random_state: int,
+                 progress: bool | None) -> VINet:
+    """An MLP head with the parameters of ``reference``'s layer plus head, on a cut."""
+    ref = _reference_tail(reference)
+    counts = reference.parameter_counts()
+    proj = copy.deepcopy(reference.preprocess)
+    n_skip = cut.x.shape[1] if config.skip else 0
+    n_classes = cut.meta["n_classes"]
+    hidden = mlp_hidden_width(counts["poly"] + counts["head"], ref.in_features, n_skip,
+                              n_classes)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(random_state)
+        mlp = nn.Sequential(nn.Linear(ref.in_features, hidden), nn.ReLU())
+    head = new_head(n_skip + hidden, n_classes, random_state)
+    net = assemble(cut, proj, mlp, head, config, {**cut.meta, "kind": "mlp", "hidden": hidden})
+    net.history_ = train_tail(net, cut, config, random_state=random_state, progress=progress)
+    return net.eval()
+
+
+def linear_probe(
+    model: nn.Module,
+    node: str,
+    train_data: Any,
+    config: VINetConfig | None = None,
+    *,
+    arch: str | None = None,
+    arch_kwargs: dict[str, Any] | None = None,
+    progress: bool | None = None,
+    random_state: int = 0,
+    **settings: Any,
+) -> VINet:
+    """The linear-probe baseline: a linear head at the cut, trained as VI-Net is.
+
+    Same cut, pooling, inputs and training as :func:`build_vinet` with the same
+    ``config``, with no polynomial layer: with ``skip`` the head reads the pooled
+    latents, without it the projected ones.
+
+    Parameters
+    ----------
+    model, node, train_data, config, arch, arch_kwargs, progress, random_state, **settings
+        As in :func:`build_vinet`.
+
+    Returns
+    -------
+    VINet
+        ``kind == "linear"``: ``(N, *input_shape) -> (N, n_classes)``.
+    """
+    config = resolve_config(config, settings)
+    cut = prepare_cut(model, node, train_data, config, arch=arch, arch_kwargs=arch_kwargs,
+                      progress=progress)
+    return fit_linear(cut, config, random_state=random_state, progress=progress)
+
+
+def _baseline_cut(model: nn.Module, reference: VINet, train_data: Any,
+                  config: VINetConfig | None, settings: dict[str, Any],
+                  progress: bool | None) -> tuple[Cut, VINet, VINetConfig]:
+    _reference_tail(reference)
+    if config is None:
+        config = VINetConfig.from_dict(reference.config.get("settings", {}))
+    config = resolve_config(config, settings)
+    meta = reference.config
+    cut = prepare_cut(model, meta["node"], train_data, config, arch=meta.get("arch"),
+                      arch_kwargs=meta.get("arch_kwargs"), progress=progress)
+    return cut, reference, config
+
+
+def random_monomial_baseline(
+    model: nn.Module,
+    reference: VINet,
+    train_data: Any,
+    config: VINetConfig | None = None,
+    *,
+    progress: bool | None = None,
+    random_state: int = 0,
+    **settings: Any,
+) -> VINet:
+    """The random-feature baseline: random monomials of the same size as a VI-Net.
+
+    Same backbone, projection and inputs as ``reference``; its polynomial layer is
+    replaced by one over a random order ideal with the same number of monomials of each
+    degree, the same number of outputs, and the same number of nonzero coefficients per
+    output (at random positions, random values), then trained exactly as VI-Net's
+    (unit-RMS outputs, the same recipe and distillation from ``model``).
+
+    Parameters
+    ----------
+    model : nn.Module
+        The pretrained classifier ``reference`` was cut from (the teacher).
+    reference : VINet
+        A model from :func:`build_vinet`.
+    train_data : tuple (X, y), Dataset or DataLoader
+        The training data ``reference`` was built on.
+    config : VINetConfig, optional
+        The recipe; default: the one ``reference`` was built with.
+    progress, random_state, **settings
+        As in :func:`build_vinet`.
+
+    Returns
+    -------
+    VINet
+        ``kind == "random"``.
+    """
+    cut, reference, config = _baseline_cut(model, reference, train_data, config, settings,
+                                           progress)
+    return fit_random(cut, reference, config, random_state=random_state, progress=progress)
+
+
+def mlp_head_baseline(
+    model: nn.Module,
+    reference: VINet,
+    train_data: Any,
+    config: VINetConfig | None = None,
+    *,
+    progress: bool | None = None,
+    random_state: int = 0,
+    **settings: Any,
+) -> VINet:
+    """An MLP head with as many parameters as a VI-Net's polynomial layer and head.
+
+    Same backbone, projection and inputs as ``reference``; its polynomial layer is
+    replaced by a hidden layer ``relu(W z + b)`` whose width makes the hidden layer
+    plus the head hold as many parameters as ``reference``'s polynomial layer plus
+    head (:func:`mlp_hidden_width`), trained with the same recipe.
+
+    Parameters
+    ----------
+    model, reference, train_data, config, progress, random_state, **settings
+        As in :func:`random_monomial_baseline`.
+
+    Returns
+    -------
+    VINet
+        ``kind == "mlp"``; ``config["hidden"]`` is the hidden width.
+    """
+    cut, reference, config = _baseline_cut(model, reference, train_data, config, settings,
+                                           progress)
+    return fit_mlp_head(cut, reference, config, random_state=random_state, progress=progress)

@@ -1,24 +1,27 @@
 """The VI-Net pipeline: from a pretrained model, a cut node and training data to a VINet.
 
 The pipeline of VI-Net (Pelleriti, Zimmer, Wirth, Pokutta, ICML 2025, arXiv
-2502.15051, Sec. 3-4; ``docs/design.md``):
+2502.15051, Sec. 3-4; ``docs/design.md``), with the settings of one
+:class:`~bridge.VINetConfig`:
 
-1. cut the network (:func:`neural.truncate`), extract pooled latents once;
-2. fit the preprocessing (PCA to ``n_components``, scaling to ``[-1, 1]``);
-3. fit the generators of each class's approximate vanishing ideal (OAVI or ABM,
-   subsampled per class, classes in parallel through joblib);
-4. keep the most discriminative generators (:func:`algebra.prune_generators`);
+1. cut the network (:func:`neural.truncate`), extract pooled latents ``x`` once, and
+   the full network's logits (the distillation teacher);
+2. fit the projection ``z = P x``: PCA to ``n_components`` and the scaling to
+   ``[-1, 1]``, folded into one affine map (``D·k + k`` values);
+3. fit the generators of each class's approximate vanishing ideal on ``z`` (OAVI or
+   ABM, subsampled per class, classes in parallel through joblib);
+4. keep the most discriminative generators per class (:func:`algebra.prune_generators`);
 5. compile them into a :class:`~bridge.PolynomialLayer` (outputs scaled to unit RMS);
-6. fit the linear head on the cached features ``|G(z)|`` (full-batch L-BFGS), then
-   fine-tune the coefficients (sparsity mask fixed) and the head with cross-entropy,
-   the backbone frozen.
+6. train the head on ``[x, |G(z)|]`` (``skip``; ``|G(z)|`` alone without it) and
+   fine-tune the coefficients inside their support (:mod:`bridge._training`).
 
-Steps 1-2 (:func:`prepare_cut`) are shared with the baselines of
-:mod:`bridge._baselines`, step 6 lives in :mod:`bridge._training`.
+Steps 1-2 and 6 are shared with the baselines (:mod:`bridge._baselines`), so every
+model of a comparison sees the same inputs and the same training recipe.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,40 +29,52 @@ import numpy as np
 import torch
 from joblib import Parallel, delayed
 from torch import nn
-from tqdm.auto import tqdm
+from torch.utils.data import DataLoader, Dataset
 
 import neural
 from algebra import PolynomialSet, fit_vanishing_ideal, prune_generators
+from bridge._config import VINetConfig, resolve_config
 from bridge._errors import BridgeError
 from bridge._layer import PolynomialLayer
-from bridge._training import check_training, fit_head, new_head
-from bridge._vinet import Pool, VINet
+from bridge._training import TailInputs, fit_tail, new_head
+from bridge._vinet import Pool, VINet, sample_shape
 
-__all__ = ["VINET_METHODS", "Cut", "as_data", "build_vinet", "check_cut", "prepare_cut"]
+__all__ = ["PHASES", "Cut", "as_data", "assemble", "build_vinet", "check_cut", "fit_polynomials",
+           "fit_projection", "fit_vinet", "prepare_cut", "train_tail"]
 
-#: The generator algorithms of VI-Net: the border-loop methods, whose generators have a
-#: leading term and bounded coefficients (VCA's expansion can have very large ones).
-VINET_METHODS: tuple[str, ...] = ("oavi", "abm")
+
+#: The phases of :attr:`VINet.timings_`, in pipeline order (``fits_per_class`` and
+#: ``total`` are there too).
+PHASES = ("extraction", "preprocessing", "fits", "pruning", "fine_tuning")
 
 
 @dataclass
 class Cut:
-    """The frozen part of a VI-Net and the cached preprocessed training latents."""
+    """The frozen part of a VI-Net and its cached training inputs (steps 1-2)."""
 
     backbone: nn.Module
-    preprocess: nn.Sequential
-    z: torch.Tensor  # (N, k) float32 preprocessed latents of the training images
-    y: np.ndarray  # (N,) int64 labels
-    config: dict[str, Any]
-    images: torch.Tensor  # (N, *input_shape) the training images
+    pool: Pool
+    x: torch.Tensor  # (N, D) float32 pooled latents of the training images
+    y: torch.Tensor  # (N,) int64 labels
+    teacher: torch.Tensor | None  # (N, C) the full network's logits, for distillation
+    images: torch.Tensor | None  # (N, *input_shape) the training images; None if streamed
+    meta: dict[str, Any]  # arch, node, input shape, classes, latent width
+    seconds: float = 0.0  # the extraction's wall time (cut, latents, teacher)
 
 
 def as_data(data: Any, name: str = "train_data") -> tuple[torch.Tensor, torch.Tensor]:
-    """Validate ``(X, y)`` and return float32 images and int64 labels as tensors."""
+    """Validate labelled data and return float32 images and int64 labels as tensors.
+
+    ``data`` is a pair ``(X, y)`` of tensors or arrays, or a torch ``Dataset`` or
+    ``DataLoader`` of ``(image, label)`` items, read once (in its order) into tensors.
+    """
+    if isinstance(data, (Dataset, DataLoader)):
+        data = _read_all(data, name)
     if not isinstance(data, (tuple, list)) or len(data) != 2:
         raise BridgeError(
-            f"{name} must be a pair (X, y) of images (N, ...) and labels (N,), got "
-            f"{type(data).__name__}; e.g. neural.load_digits('train')."
+            f"{name} must be a pair (X, y) of images (N, ...) and labels (N,), a Dataset or "
+            f"a DataLoader of (image, label) items, got {type(data).__name__}; e.g. "
+            "neural.load_digits('train')."
         )
     X = torch.as_tensor(np.asarray(data[0]) if not isinstance(data[0], torch.Tensor) else data[0])
     y = torch.as_tensor(np.asarray(data[1]) if not isinstance(data[1], torch.Tensor) else data[1])
@@ -71,6 +86,46 @@ def as_data(data: Any, name: str = "train_data") -> tuple[torch.Tensor, torch.Te
     if y.dtype.is_floating_point or y.dtype == torch.bool:
         raise BridgeError(f"{name} labels must be integers 0..C-1, got dtype {y.dtype}.")
     return X.float(), y.long()
+
+
+def _read_all(data: Any, name: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """The images and labels of a Dataset or DataLoader, in one pass, as tensors."""
+    shape = sample_shape(data)
+    try:
+        images, labels = neural.extract_latents(nn.Identity(), data, pooling="flatten",
+                                                progress=False)
+    except neural.NeuralError as exc:
+        raise BridgeError(f"{name}: {exc}") from exc
+    if labels is None:
+        raise BridgeError(f"{name} yields images without labels; its items must be "
+                          "(image, label) pairs.")
+    return torch.from_numpy(images).reshape(-1, *shape), torch.from_numpy(labels)
+
+
+def _check_labels(labels: np.ndarray, n_classes: int) -> None:
+    """Every class ``0..n_classes-1`` of the model has training samples, and no other."""
+    missing = sorted(set(range(n_classes)) - set(np.unique(labels).tolist()))
+    if missing or labels.min() < 0 or labels.max() >= n_classes:
+        raise BridgeError(
+            f"train_data must contain every class 0..{n_classes - 1} of the model's "
+            f"{n_classes} outputs (a class without samples has no vanishing ideal), but "
+            f"class(es) {missing or sorted(set(labels.tolist()) - set(range(n_classes)))} "
+            "are absent or out of range; add samples of every class."
+        )
+
+
+class _Latents(nn.Module):
+    """The pooled latents at the cut, and the full network's logits beside them: one
+    pass over streamed data computes both, in the same order (a shuffling DataLoader
+    gives another order on every pass)."""
+
+    def __init__(self, backbone: nn.Module, pool: Pool, model: nn.Module | None) -> None:
+        super().__init__()
+        self.backbone, self.pool, self.model = backbone, pool, model
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        latents = self.pool(self.backbone(x))
+        return latents if self.model is None else torch.cat([latents, self.model(x)], dim=1)
 
 
 def check_cut(model: nn.Module, node: str, example: torch.Tensor) -> tuple[int, int]:
@@ -110,109 +165,248 @@ def check_cut(model: nn.Module, node: str, example: torch.Tensor) -> tuple[int, 
     return index, int(out.shape[-1])
 
 
-def prepare_cut(
-    model: nn.Module,
-    node: str,
-    train_data: Any,
-    *,
-    pooling: str,
-    n_components: int | None,
-    scaling: str | None,
-    arch: str | None,
-    arch_kwargs: dict[str, Any] | None,
-    progress: bool,
-    freeze_backbone: bool = True,
-) -> Cut:
-    """Steps 1-2: cut, extract latents once, fit the preprocessing."""
-    if pooling not in neural.POOLINGS:
-        raise BridgeError(
-            f"pooling={pooling!r} is not one of {neural.POOLINGS}; pass one of them."
-        )
-    if scaling not in neural.SCALINGS:
-        raise BridgeError(
-            f"scaling={scaling!r} is not one of {neural.SCALINGS}; pass one of them."
-        )
-    if n_components is not None and (
-        isinstance(n_components, bool) or not isinstance(n_components, int) or n_components < 1
-    ):
-        raise BridgeError(
-            f"n_components={n_components!r} must be a positive integer (the PCA dimension) "
-            "or None to skip the PCA."
-        )
-    X, y = as_data(train_data)
-    _, n_classes = check_cut(model, node, X[:1])
-    labels = y.numpy()
-    missing = sorted(set(range(n_classes)) - set(np.unique(labels).tolist()))
-    if missing or labels.min() < 0 or labels.max() >= n_classes:
-        raise BridgeError(
-            f"train_data must contain every class 0..{n_classes - 1} of the model's "
-            f"{n_classes} outputs (a class without samples has no vanishing ideal), but "
-            f"class(es) {missing or sorted(set(labels.tolist()) - set(range(n_classes)))} "
-            "are absent or out of range; add samples of every class."
-        )
-    backbone = neural.truncate(model, node).eval()
+def prepare_cut(model: nn.Module, node: str, train_data: Any, config: VINetConfig, *,
+                arch: str | None, arch_kwargs: dict[str, Any] | None,
+                progress: bool | None, teacher: torch.Tensor | None = None) -> Cut:
+    """Step 1: cut, pool the latents of the training images once, the teacher's logits.
+
+    ``teacher`` (the full network's logits of ``train_data``) may be passed when it is
+    already at hand (several cuts of one model); otherwise it is computed when
+    ``config.distill > 0`` (a zero weight leaves it unused). A ``Dataset`` or
+    ``DataLoader`` is streamed through the network once (latents and teacher logits in
+    the same pass) when the backbone stays frozen; fine-tuning the backbone needs the
+    images, so then it is read into memory first.
+    """
+    start = time.perf_counter()
+    stream = isinstance(train_data, (Dataset, DataLoader)) and config.freeze_backbone
+    if stream:
+        X = None
+        example = torch.as_tensor(_first_item(train_data)[0])[None].float()
+    else:
+        X, y = as_data(train_data)
+        example = X[:1]
+    _, n_classes = check_cut(model, node, example)
+    if not stream:
+        _check_labels(y.numpy(), n_classes)
+    backbone = neural.truncate(model, node, example_input=example).eval()
     for p in backbone.parameters():
-        p.requires_grad_(not freeze_backbone)
-    latents, _ = neural.extract_latents(backbone, X, pooling=pooling, progress=progress)
-    width = latents.shape[1]
-    if n_components is not None and not 1 <= n_components <= min(width, latents.shape[0]):
+        p.requires_grad_(not config.freeze_backbone)
+    pool = Pool(config.pooling, config.grid)
+    if stream:
+        wants_teacher = teacher is None and config.distill > 0
+        both = _Latents(backbone, pool, model if wants_teacher else None)
+        out, labels = neural.extract_latents(both, train_data, pooling="flatten",
+                                             progress=progress)
+        if labels is None:
+            raise BridgeError("train_data yields images without labels; its items must be "
+                              "(image, label) pairs.")
+        _check_labels(labels, n_classes)
+        y = torch.from_numpy(labels).long()
+        width = out.shape[1] - (n_classes if wants_teacher else 0)
+        latents = out[:, :width]
+        if wants_teacher:
+            teacher = torch.as_tensor(out[:, width:]).float()
+    else:
+        latents, _ = neural.extract_latents(backbone, X, pooling=config.pooling,
+                                            grid=config.grid, progress=progress)
+        if teacher is None and config.distill > 0:
+            logits, _ = neural.extract_latents(model, X, pooling="flatten", progress=False)
+            teacher = torch.as_tensor(logits).float()
+    meta = {"arch": arch, "arch_kwargs": dict(arch_kwargs or {}), "node": node,
+            "input_shape": list(example.shape[1:]), "n_classes": n_classes,
+            "latent_width": int(latents.shape[1])}
+    return Cut(backbone, pool, torch.as_tensor(latents).float(), y, teacher, X, meta,
+               seconds=time.perf_counter() - start)
+
+
+def _first_item(data: Dataset | DataLoader) -> Any:
+    dataset = data.dataset if isinstance(data, DataLoader) else data
+    if not hasattr(dataset, "__len__") or len(dataset) == 0:
+        raise BridgeError("train_data is an empty Dataset (or one of unknown length); pass a "
+                          "map-style Dataset of (image, label) items.")
+    item = dataset[0]
+    if not isinstance(item, (tuple, list)) or len(item) < 2:
+        raise BridgeError("train_data yields images without labels; its items must be "
+                          "(image, label) pairs.")
+    return item
+
+
+def fit_projection(x: torch.Tensor, config: VINetConfig) -> nn.Module:
+    """Step 2: PCA and scaling fitted on ``x`` and folded into one frozen affine map.
+
+    :func:`neural.make_preprocessing` fits the PCA (to ``n_components``) and the
+    scaling; both are affine, so their composition is ``z = W x + b``: stored as an
+    ``nn.Linear`` whose ``D·k + k`` values are exactly what inference needs (the PCA's
+    explained variances are not). Frozen (``requires_grad=False``).
+    """
+    width = x.shape[1]
+    k = config.n_components
+    if k is not None and not k <= min(width, x.shape[0]):
         raise BridgeError(
-            f"n_components={n_components} is larger than the latent width {width} at "
-            f"node={node!r} (pooling={pooling!r}) or the {latents.shape[0]} samples; pass "
-            f"n_components <= {min(width, latents.shape[0])}, pooling='flatten' for wider "
-            "latents, or None to skip the PCA."
+            f"n_components={k} is larger than the pooled latent width {width} "
+            f"(pooling={config.pooling!r}) or the {x.shape[0]} samples; pass "
+            f"n_components <= {min(width, x.shape[0])}, pooling='grid' or 'flatten' for "
+            "wider latents, or None to skip the PCA."
         )
-    preprocess = neural.make_preprocessing(latents, n_components, scaling)
+    prep = neural.make_preprocessing(x, k, config.scaling)
     with torch.no_grad():
-        z = preprocess(torch.as_tensor(latents)).float()
-    config = {
-        "arch": arch,
-        "arch_kwargs": dict(arch_kwargs or {}),
-        "node": node,
-        "pooling": pooling,
-        "input_shape": list(X.shape[1:]),
-        "n_classes": n_classes,
-        "latent_width": int(width),
-        "n_components": n_components,
-        "n_components_out": int(z.shape[1]),
-        "scaling": scaling,
-    }
-    return Cut(backbone, preprocess, z, labels, config, X)
+        probe = torch.cat([torch.zeros(1, width), torch.eye(width)]).to(x.dtype)
+        out = prep(probe).to(torch.float64)
+    bias = out[0]
+    linear = nn.Linear(width, out.shape[1])
+    with torch.no_grad():
+        linear.weight.copy_((out[1:] - bias).t())
+        linear.bias.copy_(bias)
+    linear.requires_grad_(False)
+    return linear
 
 
-def _fit_class(z: np.ndarray, label: int, method: str, fit_kwargs: dict[str, Any]) -> PolynomialSet:
-    """Generators of one class's approximate vanishing ideal, labelled with the class."""
+def _fit_class(z: np.ndarray, label: int, method: str,
+               fit_kwargs: dict[str, Any]) -> tuple[PolynomialSet, float]:
+    """Generators of one class's approximate vanishing ideal, labelled with the class, and
+    the seconds the fit took (measured where it ran: a joblib worker, say)."""
+    start = time.perf_counter()
     G = fit_vanishing_ideal(z, method=method, **fit_kwargs)
-    if len(G) == 0:
-        return G
-    return PolynomialSet(G.terms, G.coef, order=G.order, leading=G.leading, mse=G.mse,
-                         labels=np.full(len(G), label), order_ideal=G.order_ideal)
+    if len(G):
+        G = PolynomialSet(G.terms, G.coef, order=G.order, leading=G.leading, mse=G.mse,
+                          labels=np.full(len(G), label), order_ideal=G.order_ideal)
+    return G, time.perf_counter() - start
+
+
+def fit_polynomials(z: torch.Tensor, y: torch.Tensor, config: VINetConfig, *,
+                    n_jobs: int | None, random_state: int, progress: bool | None,
+                    fit_kwargs: dict[str, Any]) -> tuple[PolynomialLayer, dict[str, Any]]:
+    """Steps 3-5: per-class generators on ``z``, pruned, compiled, scaled to unit RMS.
+
+    Returns the layer and its timings: ``fits`` (wall seconds of the per-class fits),
+    ``fits_per_class`` (each class's own seconds) and ``pruning`` (pruning and compiling).
+    """
+    z64 = z.double().numpy()
+    labels = y.numpy()
+    classes = range(int(labels.max()) + 1)
+    settings = {"psi": config.psi, "max_degree": config.max_degree,
+                "max_samples": config.max_samples, **fit_kwargs}
+    jobs = (delayed(_fit_class)(z64[labels == c], c, config.method,
+                                {**settings, "random_state": random_state + c})
+            for c in classes)
+    start = time.perf_counter()
+    bar = neural.progress_bar(total=len(classes), progress=progress,
+                              desc=f"{config.method} per class", unit="class", leave=False)
+    sets, per_class = [], []
+    for G, seconds in Parallel(n_jobs=n_jobs, return_as="generator")(jobs):
+        sets.append(G)
+        per_class.append(seconds)
+        bar.update()
+    bar.close()
+    timings: dict[str, Any] = {"fits": time.perf_counter() - start, "fits_per_class": per_class}
+    if sum(len(G) for G in sets) == 0:
+        raise BridgeError(
+            f"No class has a generator with psi={config.psi} and max_degree="
+            f"{config.max_degree}; the latents are not described by low-degree polynomials "
+            "at this tolerance: raise psi or max_degree, or lower n_components."
+        )
+    start = time.perf_counter()
+    # The score divides by each generator's RMS on its class: OAVI's scale drops out.
+    sets = prune_generators(sets, z64, labels, keep=config.keep)
+    poly = PolynomialLayer.from_polynomials(
+        PolynomialSet.concatenate([G for G in sets if len(G)]))
+    poly.feature_scale_(z.float())
+    timings["pruning"] = time.perf_counter() - start
+    return poly, timings
+
+
+def _to_standard(linear: nn.Linear, mean: torch.Tensor, std: torch.Tensor,
+                 columns: slice = slice(None)) -> None:
+    """Rewrite ``linear`` (on ``x[columns]``) to act on ``s = (x - mean) / std`` instead.
+
+    ``W x + b = (W · std) s + (W mean + b)``: the same map, so training can run on
+    standardised latents (well-conditioned for L-BFGS and Adam alike).
+    """
+    with torch.no_grad():
+        W = linear.weight[:, columns]
+        linear.bias.add_(W @ mean)
+        W.mul_(std)
+
+
+def _from_standard(linear: nn.Linear, mean: torch.Tensor, std: torch.Tensor,
+                   columns: slice = slice(None)) -> None:
+    """The inverse of :func:`_to_standard`: fold the standardisation back into ``linear``."""
+    with torch.no_grad():
+        W = linear.weight[:, columns]
+        W.div_(std)
+        linear.bias.sub_(W @ mean)
+
+
+class _Standardize(nn.Module):
+    """``(x - mean) / std`` (training only: folded into the next layers afterwards)."""
+
+    def __init__(self, mean: torch.Tensor, std: torch.Tensor) -> None:
+        super().__init__()
+        self.register_buffer("mean", mean)
+        self.register_buffer("std", std)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) / self.std
+
+
+class _Tail(nn.Module):
+    """A VINet after the pooling, as :func:`bridge._training.fit_tail` trains it."""
+
+    def __init__(self, net: VINet) -> None:
+        super().__init__()
+        self.net = net
+        self.head = net.head
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net.head_input(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.net.head_input(x))
+
+
+def train_tail(net: VINet, cut: Cut, config: VINetConfig, *, random_state: int,
+               progress: bool | None) -> list[float]:
+    """Step 6 for any model of a comparison: train ``net``'s head (and features) on ``cut``.
+
+    The pooled latents are standardised for training (per mini-batch) and the
+    standardisation is folded back into the projection and the head's latent block
+    afterwards, so the trained model takes the raw pooled latents and holds no
+    extra values.
+    """
+    mean = cut.x.mean(dim=0)
+    std = cut.x.std(dim=0).clamp(min=1e-6)
+    linears = [(net.head, slice(0, cut.x.shape[1]))] if net.skip else []
+    if isinstance(net.preprocess, nn.Linear):
+        linears.append((net.preprocess, slice(None)))
+    for linear, cols in linears:
+        _to_standard(linear, mean, std, cols)
+    scale = _Standardize(mean, std)
+    encoder = None
+    if not config.freeze_backbone:
+        encoder = nn.Sequential(cut.backbone, net.pool, scale)
+    inputs = TailInputs(cut.x, cut.y, cut.teacher, cut.images, transform=scale)
+    try:
+        history = fit_tail(_Tail(net), inputs, config, random_state=random_state,
+                           progress=progress, encoder=encoder)
+    finally:
+        for linear, cols in linears:
+            _from_standard(linear, mean, std, cols)
+    return history
 
 
 def build_vinet(
     model: nn.Module,
     node: str,
     train_data: Any,
+    config: VINetConfig | None = None,
     *,
-    n_components: int | None = 16,
-    pooling: str = "avg",
-    scaling: str | None = "minmax",
-    method: str = "oavi",
-    psi: float = 0.01,
-    max_degree: int = 2,
-    max_samples: int | None = None,
-    keep: int | float | None = None,
     n_jobs: int | None = 1,
-    epochs: int = 20,
-    lr: float = 1e-2,
-    batch_size: int = 128,
-    weight_decay: float = 0.0,
-    freeze_backbone: bool = True,
     arch: str | None = None,
     arch_kwargs: dict[str, Any] | None = None,
-    progress: bool = True,
+    progress: bool | None = None,
     random_state: int = 0,
-    **fit_kwargs: Any,
+    fit_kwargs: dict[str, Any] | None = None,
+    **settings: Any,
 ) -> VINet:
     """Build and train a VI-Net from a pretrained classifier.
 
@@ -220,110 +414,94 @@ def build_vinet(
     ----------
     model : nn.Module
         The pretrained classifier, input ``(N, *input_shape)``, output
-        ``(N, n_classes)`` logits. Left unchanged.
+        ``(N, n_classes)`` logits. Left unchanged; it is also the distillation teacher.
     node : str
         Where to cut (a name from :func:`neural.list_nodes`), before the classifier.
-    train_data : tuple (X, y)
+    train_data : tuple (X, y), Dataset or DataLoader
         Training images ``(N, *input_shape)`` and labels ``(N,)`` in
-        ``0..n_classes-1``; every class must be present.
-    n_components : int or None, default=16
-        PCA dimension ``k`` of the latents (at most their width); ``None``: no PCA.
-    pooling : {"avg", "max", "flatten"}, default="avg"
-        How activations ``(N, C, H, W)`` become latent vectors.
-    scaling : {"minmax", "tanh", "standard"} or None, default="minmax"
-        Scaling after the PCA (``"minmax"``: onto ``[-1, 1]``, VI-Net's setting).
-    method : {"oavi", "abm"}, default="oavi"
-        Generator algorithm (:func:`algebra.fit_oavi`, :func:`algebra.fit_abm`).
-    psi : float, default=0.01
-        Vanishing tolerance: mean of ``g(z)²`` over the class's samples ``<= psi``.
-    max_degree : int, default=2
-        Largest degree of a generator.
-    max_samples : int, optional
-        Fit each class on at most this many samples drawn at random.
-    keep : int, float or None, default=None
-        Generators kept per class by discriminative score (an int count, a float
-        fraction, or all).
+        ``0..n_classes-1``; every class must be present. A torch ``Dataset`` or
+        ``DataLoader`` of ``(image, label)`` items (a torchvision ``ImageFolder``, say)
+        is streamed through the network once, in batches, with a frozen backbone;
+        ``freeze_backbone=False`` reads its images into memory.
+    config : VINetConfig or None, default=None
+        The settings; ``None``: the defaults, ``VINetConfig()``. To have them chosen on
+        a validation split of ``train_data``, pass the result of
+        :func:`bridge.tune_vinet` (the automatic mode; ``vinet fit --auto``).
     n_jobs : int or None, default=1
         Classes fitted in parallel by joblib (``-1``: all cores). Under
         ``joblib.parallel_config(backend="dask")`` they run on a Dask cluster.
-    epochs : int, default=20
-        Fine-tuning epochs of coefficients and head (``0``: head only).
-    lr : float, default=1e-2
-        Adam learning rate of the fine-tuning.
-    batch_size : int, default=128
-        Mini-batch size of the fine-tuning.
-    weight_decay : float, default=0.0
-        Adam's L2 weight decay during fine-tuning (the head's L-BFGS fit has its own
-        fixed penalty).
-    freeze_backbone : bool, default=True
-        Keep the backbone fixed: fine-tuning then runs on the cached latents, which is
-        what makes it fast. ``False`` fine-tunes the backbone too (on the images, its
-        batch-norm statistics kept), at the cost of a forward and backward pass of
-        the backbone per batch.
     arch, arch_kwargs : str and dict, optional
         The registered architecture of ``model`` (:data:`neural.MODELS`) and its
         constructor options, stored so that :meth:`VINet.load` can rebuild it.
-    progress : bool, default=True
-        Progress bars for extraction, per-class fits and fine-tuning.
+    progress : bool or None, default=None
+        Progress bars for extraction, per-class fits and fine-tuning: ``True`` shows
+        them, ``False`` hides them, ``None`` shows them only when stderr is a terminal.
     random_state : int, default=0
-        Seeds subsampling, the head's initialisation and the mini-batch order.
-    **fit_kwargs
+        Seeds the per-class subsampling, the head's initialisation and the mini-batch
+        order.
+    fit_kwargs : dict, optional
         Passed on to the generator algorithm (``oracle``, ``tau``, ``order``, ...).
+    **settings
+        Fields of :class:`VINetConfig` overriding ``config``'s (``psi=0.02``, ...).
 
     Returns
     -------
     VINet
-        In eval mode, with :attr:`VINet.history_` the fine-tuning losses.
+        In eval mode; :attr:`VINet.config` holds the settings (``config["settings"]``),
+        :attr:`VINet.history_` the fine-tuning losses and :attr:`VINet.timings_` the
+        seconds of each phase: ``extraction`` (cut, latents, teacher logits),
+        ``preprocessing`` (PCA and scaling), ``fits`` (the per-class generator fits,
+        wall time; ``fits_per_class``: each class's own), ``pruning`` (pruning and
+        compiling the layer), ``fine_tuning`` (head and coefficients) and ``total``.
 
     Raises
     ------
     BridgeError
-        For a cut at or after the classifier, ``n_components`` larger than the latent
-        width, a class absent from ``train_data``, bad training settings, or when no
+        For a cut at or after the classifier, ``n_components`` larger than the pooled
+        latent width, a class absent from ``train_data``, an invalid setting, or when no
         class has a generator (raise ``psi`` or ``max_degree``).
     """
-    if method not in VINET_METHODS:
-        raise BridgeError(f"method={method!r} is not one of {VINET_METHODS}; pass one of them.")
-    check_training(epochs, lr, batch_size)
-    cut = prepare_cut(model, node, train_data, pooling=pooling, n_components=n_components,
-                      scaling=scaling, arch=arch, arch_kwargs=arch_kwargs, progress=progress,
-                      freeze_backbone=freeze_backbone)
-    z64 = cut.z.double().numpy()
-    classes = range(cut.config["n_classes"])
-    settings = {"psi": psi, "max_degree": max_degree, "max_samples": max_samples, **fit_kwargs}
-    jobs = (
-        delayed(_fit_class)(z64[cut.y == c], c, method,
-                            {**settings, "random_state": random_state + c})
-        for c in classes
-    )
-    bar = tqdm(total=len(classes), desc=f"{method} per class", unit="class",
-               disable=not progress, leave=False)
-    sets = []
-    for G in Parallel(n_jobs=n_jobs, return_as="generator")(jobs):
-        sets.append(G)
-        bar.update()
-    bar.close()
-    if sum(len(G) for G in sets) == 0:
-        raise BridgeError(
-            f"No class has a generator with psi={psi} and max_degree={max_degree}; the "
-            "latents are not described by low-degree polynomials at this tolerance: raise "
-            "psi or max_degree, or lower n_components."
-        )
-    sets = prune_generators(sets, z64, cut.y, keep=keep)
-    polys = PolynomialSet.concatenate([G for G in sets if len(G)])
-    poly = PolynomialLayer.from_polynomials(polys)
-    poly.feature_scale_(cut.z)
-    head = new_head(poly.out_features, cut.config["n_classes"], random_state)
-    encoder = None if freeze_backbone else nn.Sequential(cut.backbone, Pool(pooling),
-                                                          cut.preprocess)
-    history = fit_head(poly, head, cut.z, cut.y, epochs=epochs, lr=lr, batch_size=batch_size,
-                       weight_decay=weight_decay, random_state=random_state,
-                       progress=progress, encoder=encoder, images=cut.images)
-    config = {**cut.config, "kind": "vinet", "freeze_backbone": freeze_backbone,
-              "method": method, "psi": psi,
-              "max_degree": max_degree, "max_samples": max_samples, "keep": keep,
-              "epochs": epochs, "lr": lr, "absolute": True,
-              "n_generators": [int((poly.labels == c).sum()) for c in classes]}
-    net = VINet(cut.backbone, cut.preprocess, poly, head, pooling=pooling, config=config)
-    net.history_ = history
+    config = resolve_config(config, settings)
+    cut = prepare_cut(model, node, train_data, config, arch=arch, arch_kwargs=arch_kwargs,
+                      progress=progress)
+    return fit_vinet(cut, config, n_jobs=n_jobs, random_state=random_state,
+                     progress=progress, fit_kwargs=fit_kwargs or {})
+
+
+def assemble(cut: Cut, proj: nn.Module | None, features: nn.Module | None, head: nn.Linear,
+             config: VINetConfig, meta: dict[str, Any]) -> VINet:
+    """A :class:`VINet` of ``cut``'s backbone and the given tail, ``config`` in its file."""
+    return VINet(cut.backbone, proj, features, head, pooling=config.pooling,
+                 grid=config.grid, skip=config.skip,
+                 config={**meta, "settings": config.to_dict()})
+
+
+def fit_vinet(cut: Cut, config: VINetConfig, *, n_jobs: int | None, random_state: int,
+              progress: bool | None, fit_kwargs: dict[str, Any]) -> VINet:
+    """Steps 2-6 on a prepared cut (shared by :func:`build_vinet` and the automatic mode).
+
+    The model's :attr:`~VINet.timings_` holds the seconds of each phase (see
+    :func:`build_vinet`).
+    """
+    start = time.perf_counter()
+    proj = fit_projection(cut.x, config)
+    with torch.no_grad():
+        z = proj(cut.x)
+    timings: dict[str, Any] = {"extraction": cut.seconds,
+                               "preprocessing": time.perf_counter() - start}
+    poly, fit_timings = fit_polynomials(z, cut.y, config, n_jobs=n_jobs,
+                                        random_state=random_state, progress=progress,
+                                        fit_kwargs=fit_kwargs)
+    timings.update(fit_timings)
+    n_classes = cut.meta["n_classes"]
+    width = (cut.x.shape[1] if config.skip else 0) + poly.out_features
+    head = new_head(width, n_classes, random_state)
+    meta = {**cut.meta, "kind": "vinet", "method": config.method,
+            "n_generators": [int((poly.labels == c).sum()) for c in range(n_classes)]}
+    net = assemble(cut, proj, poly, head, config, meta)
+    start = time.perf_counter()
+    net.history_ = train_tail(net, cut, config, random_state=random_state, progress=progress)
+    timings["fine_tuning"] = time.perf_counter() - start
+    timings["total"] = sum(timings[k] for k in PHASES)
+    net.timings_ = timings
     return net.eval()

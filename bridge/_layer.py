@@ -67,8 +67,13 @@ def _row_lookup(rows: np.ndarray, queries: np.ndarray) -> np.ndarray:
 class PolynomialLayer(nn.Module):
     r"""Evaluate ``p`` polynomials over a shared order ideal of ``t`` monomials.
 
-    ``forward(z) = |μ(z) @ (coef * mask)|`` (or without the absolute value), where
-    ``μ(z)`` holds the ``t`` monomials of :attr:`terms`. Monomials are computed along
+    ``forward(z) = |μ(z) @ C|`` (or without the absolute value), where ``μ(z)`` holds
+    the ``t`` monomials of :attr:`terms` and ``C`` the ``(t, p)`` coefficient matrix,
+    zero outside a fixed support (the mask). Only the coefficients inside the support
+    are stored (:attr:`values`, one per nonzero, at the flat positions
+    :attr:`support`), so ``sum(p.numel() for p in layer.parameters())`` is the number
+    of nonzero coefficients, the layer's parameter count (:func:`neural.count_parameters`),
+    and the saved state is as small. Monomials are computed along
     the chain ``μ_i = μ_{parent[i]} · z_{var[i]}`` one degree level at a time: a
     single vectorised gather-multiply per degree, never a Python loop per monomial.
 
@@ -93,15 +98,21 @@ class PolynomialLayer(nn.Module):
 
     Attributes
     ----------
-    coef : torch.nn.Parameter of shape (t, p)
-        Coefficients (rows aligned with :attr:`terms`); masked entries are ignored.
+    values : torch.nn.Parameter of shape (nnz,)
+        The coefficients inside the support, in the order of :attr:`support`.
+    support : torch.Tensor of int32 (int64 for huge layers), shape (nnz,)
+        Increasing flat row-major positions ``row * p + column`` of the stored
+        coefficients in ``C`` (buffer).
+    coef, masked_coef : torch.Tensor of shape (t, p)
+        The dense coefficient matrix ``C`` built from :attr:`values` (zero outside the
+        support; differentiable in :attr:`values`). Rows follow :attr:`terms`.
     terms : torch.Tensor of int64, shape (t, n)
         The monomials, sorted in degree-lexicographic order (buffer).
     parent, var : torch.Tensor of int64, shape (t,)
         The monomial chain ``terms[i] = terms[parent[i]] + e_{var[i]}``; ``-1`` for the
         constant term (buffers).
     mask : torch.Tensor of bool, shape (t, p)
-        The fixed sparsity pattern (buffer).
+        The fixed sparsity pattern, built from :attr:`support`.
     labels : torch.Tensor of int64, shape (p,)
         Owning class of each output (buffer).
 
@@ -128,11 +139,11 @@ class PolynomialLayer(nn.Module):
     #: used for training.
     sparse_max_density: float = 0.1
     sparse_min_terms: int = 256
-    coef: nn.Parameter
+    values: nn.Parameter
+    support: torch.Tensor
     terms: torch.Tensor
     parent: torch.Tensor
     var: torch.Tensor
-    mask: torch.Tensor
     labels: torch.Tensor
 
     def __init__(
@@ -190,14 +201,18 @@ class PolynomialLayer(nn.Module):
         self.n_terms = int(E.shape[0])
         self.absolute = bool(absolute)
         factory = {"device": device, "dtype": dtype}
-        self.coef = nn.Parameter(torch.empty((self.n_terms, out_features), **factory))
+        flat = np.flatnonzero(M)  # row-major, increasing
+        # int32 positions: 8 bytes per stored coefficient in a float32 file.
+        index_dtype = torch.int32 if M.size < 2**31 else torch.int64
+        self.values = nn.Parameter(torch.empty(flat.shape[0], **factory))
+        self.register_buffer("support", torch.as_tensor(flat, dtype=index_dtype, device=device))
         self.register_buffer("terms", torch.as_tensor(E, device=device))
         self.register_buffer("parent", torch.as_tensor(parent, device=device))
         self.register_buffer("var", torch.as_tensor(var, device=device))
-        self.register_buffer("mask", torch.as_tensor(M, device=device))
         self.register_buffer("labels", torch.as_tensor(lab, device=device))
         self._weight_cache: tuple[Any, torch.Tensor, torch.Tensor | None] | None = None
         self._build_levels()
+        self._build_support()
         self.register_load_state_dict_post_hook(PolynomialLayer._after_load)
         self.reset_parameters()
 
@@ -234,6 +249,16 @@ class PolynomialLayer(nn.Module):
             )
         self._refresh_levels()
 
+    def _build_support(self) -> None:
+        """The int64 flat and column indices of :attr:`support` (not persistent).
+
+        torch's scatter takes int64 indices; the persistent buffer stays int32 so that
+        the saved file holds 8 bytes per nonzero coefficient.
+        """
+        flat = self.support.long()
+        self.register_buffer("_flat", flat, persistent=False)
+        self.register_buffer("_cols", flat % self.out_features, persistent=False)
+
     def _refresh_levels(self) -> None:
         # A plain tuple of the level buffers, so that forward does no per-call module
         # attribute lookups (a measurable share of a small layer's time); rebuilt
@@ -253,6 +278,32 @@ class PolynomialLayer(nn.Module):
         # A loaded state dict may carry a different chain of the same size.
         assert isinstance(module, PolynomialLayer)
         module._build_levels()
+        module._build_support()
+
+    def _load_from_state_dict(
+        self, state_dict, prefix, local_metadata, strict, missing, unexpected, errors
+    ):
+        # A state with another support of the same (t, p) loads: take its sizes. A
+        # state written before the compact storage (a dense ``coef`` and a bool
+        # ``mask``) is converted to the values at the mask's positions.
+        coef, mask = state_dict.get(prefix + "coef"), state_dict.get(prefix + "mask")
+        if prefix + "values" not in state_dict and coef is not None and mask is not None:
+            flat = torch.flatten(mask.bool()).nonzero().flatten()
+            state_dict[prefix + "values"] = coef.flatten()[flat]
+            state_dict[prefix + "support"] = flat.to(self.support.dtype)
+            del state_dict[prefix + "coef"], state_dict[prefix + "mask"]
+        for name in ("values", "support"):
+            saved = state_dict.get(prefix + name)
+            mine = getattr(self, name)
+            if isinstance(saved, torch.Tensor) and saved.shape != mine.shape:
+                fresh = torch.empty(saved.shape, dtype=mine.dtype, device=mine.device)
+                if name == "values":
+                    self.values = nn.Parameter(fresh, requires_grad=mine.requires_grad)
+                else:
+                    self.support = fresh
+        super()._load_from_state_dict(
+            state_dict, prefix, local_metadata, strict, missing, unexpected, errors
+        )
 
     def reset_parameters(self) -> None:
         """Draw random coefficients inside the mask (zero outside it).
@@ -261,10 +312,37 @@ class PolynomialLayer(nn.Module):
         output, the fan-in rule of :meth:`torch.nn.Linear.reset_parameters`. Layers
         compiled from polynomials overwrite these with the fitted coefficients.
         """
-        fan_in = self.mask.sum(dim=0).clamp(min=1).to(self.coef.dtype)
+        fan_in = torch.bincount(self._cols, minlength=self.out_features).clamp(min=1)
         with torch.no_grad():
-            nn.init.uniform_(self.coef, -1.0, 1.0)
-            self.coef.mul_(self.mask / fan_in.sqrt())
+            nn.init.uniform_(self.values, -1.0, 1.0)
+            self.values.div_(fan_in.to(self.values.dtype).sqrt()[self._cols])
+
+    @property
+    def nnz(self) -> int:
+        """Number of stored coefficients (the support's size): the layer's parameter count."""
+        return int(self.values.numel())
+
+    def _dense(self, values: torch.Tensor) -> torch.Tensor:
+        """Scatter ``values`` into the dense ``(t, p)`` matrix (differentiable in them)."""
+        flat = values.new_zeros(self.n_terms * self.out_features)
+        return flat.scatter(0, self._flat, values).view(self.n_terms, self.out_features)
+
+    @property
+    def coef(self) -> torch.Tensor:
+        """The dense coefficient matrix ``C``, shape (t, p), zero outside the support.
+
+        Built from :attr:`values` on each access (write coefficients with
+        :meth:`set_coefficients` or into :attr:`values`).
+        """
+        return self._dense(self.values)
+
+    @property
+    def mask(self) -> torch.Tensor:
+        """The fixed sparsity pattern, bool of shape (t, p), built from :attr:`support`."""
+        flat = torch.zeros(self.n_terms * self.out_features, dtype=torch.bool,
+                           device=self.support.device)
+        flat[self._flat] = True
+        return flat.view(self.n_terms, self.out_features)
 
     @property
     def masked_coef(self) -> torch.Tensor:
@@ -274,9 +352,10 @@ class PolynomialLayer(nn.Module):
         :attr:`coef`, :attr:`mask` and :attr:`algebra.PolynomialSet.coef`, which is the
         *transpose* of the ``(out_features, in_features)`` of
         :attr:`torch.nn.Linear.weight`.  (It was called ``weight``; that name, which
-        suggests the ``nn.Linear`` layout, is deprecated.)
+        suggests the ``nn.Linear`` layout, is deprecated.) The same matrix as :attr:`coef`,
+        which is zero outside the mask by construction.
         """
-        return self.coef * self.mask
+        return self._dense(self.values)
 
     @property
     def weight(self) -> torch.Tensor:
@@ -296,7 +375,7 @@ class PolynomialLayer(nn.Module):
         return torch.where(nonzero, deg[:, None], torch.zeros_like(deg)[:, None]).amax(dim=0)
 
     def extra_repr(self) -> str:
-        nnz = int(self.mask.sum())
+        nnz = self.nnz
         return (
             f"in_features={self.in_features}, out_features={self.out_features}, "
             f"n_terms={self.n_terms}, max_degree={self.max_degree}, "
@@ -354,27 +433,27 @@ class PolynomialLayer(nn.Module):
         return out
 
     def _masked_weight(self) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """``coef * mask``, and at inference the transposed product weight.
+        """The dense ``C``, and at inference the transposed product weight.
 
-        Re-applying the mask in every training forward keeps masked coefficients out of
-        the output whatever the optimiser does to them. At inference the product is
-        cached: every in-place update (optimiser steps, ``load_state_dict``,
+        Training scatters :attr:`values` into ``C`` in every forward, so gradients
+        reach the stored coefficients only and the support never changes. At inference
+        the matrix is cached: every in-place update (optimiser steps, ``load_state_dict``,
         ``set_coefficients``) bumps the tensors' version counters, which are part of
         the cache key, so a stale product is never used. A large, sparse layer (see
         :attr:`sparse_max_density`) also caches the transposed non-constant rows as a
         CSR matrix, the others as a contiguous dense one: the second element of the
         result, ``(p, t - 1)``; it is None when autograd records.
         """
-        coef, mask = self._parameters["coef"], self._buffers["mask"]
+        values, support = self._parameters["values"], self._buffers["_flat"]
         if torch.is_grad_enabled() or torch.compiler.is_compiling():
-            return coef * mask, None
+            return self._dense(values), None
         # A new dtype or device means new storage, hence a new data_ptr.
-        key = (coef._version, mask._version, coef.data_ptr(), mask.data_ptr(),
+        key = (values._version, support._version, values.data_ptr(), support.data_ptr(),
                self.sparse_max_density, self.sparse_min_terms)
         cache = self._weight_cache
         if cache is None or cache[0] != key:
-            w = coef.detach() * mask
-            density = float(mask.float().mean())
+            w = self._dense(values.detach())
+            density = values.numel() / max(1, self.n_terms * self.out_features)
             if (self.n_terms >= self.sparse_min_terms and density <= self.sparse_max_density
                     and w.device.type == "cpu"):
                 with warnings.catch_warnings():
@@ -416,11 +495,11 @@ class PolynomialLayer(nn.Module):
             )
         # Under autocast the products choose their own dtype, so a half-precision input
         # to a float32 layer is what autocast produces, not a mistake.
-        if z.dtype != self.coef.dtype and not torch.is_autocast_enabled(z.device.type):
+        dtype = self.values.dtype
+        if z.dtype != dtype and not torch.is_autocast_enabled(z.device.type):
             raise BridgeError(
-                f"z has dtype {z.dtype} but the layer's coefficients are {self.coef.dtype}; "
-                f"cast the input with z.to({self.coef.dtype}) or the layer with "
-                f"layer.to({z.dtype})."
+                f"z has dtype {z.dtype} but the layer's coefficients are {dtype}; "
+                f"cast the input with z.to({dtype}) or the layer with layer.to({z.dtype})."
             )
         flat = z.dim() == 2
         z2 = z if flat else z.reshape(-1, self.in_features)
@@ -535,7 +614,8 @@ class PolynomialLayer(nn.Module):
         terms : array_like of int, shape (s, n)
             A subset of the layer's monomials, any order.
         coef : array_like of float, shape (s, p)
-            Their coefficients (finite); monomials not listed get zero.
+            Their coefficients (finite); monomials not listed get zero, and entries
+            outside the layer's support are dropped (the support is fixed).
 
         Raises
         ------
@@ -567,8 +647,10 @@ class PolynomialLayer(nn.Module):
             )
         full = np.zeros((self.n_terms, self.out_features))
         full[_row_lookup(mine, E)] = C
+        # Only the support is stored: coefficients given outside it are dropped.
+        picked = full.reshape(-1)[self._flat.cpu().numpy()]
         with torch.no_grad():
-            self.coef.copy_(torch.as_tensor(full, dtype=self.coef.dtype))
+            self.values.copy_(torch.as_tensor(picked, dtype=self.values.dtype))
 
     def to_polynomials(self) -> PolynomialSet:
         """The layer's current polynomials as an :class:`algebra.PolynomialSet`.
@@ -609,6 +691,6 @@ class PolynomialLayer(nn.Module):
         with torch.no_grad():
             rms = self(z).pow(2).mean(dim=0).sqrt()
             scale = torch.where(rms > eps, 1.0 / rms.clamp(min=eps), torch.ones_like(rms))
-            self.coef.mul_(scale)
+            self.values.mul_(scale[self._cols])
         return scale
 

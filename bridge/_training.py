@@ -1,106 +1,165 @@
-"""Training helpers shared by VI-Net and its baselines: step 6 of the pipeline.
+"""Training of the tail (features and head) shared by VI-Net and its baselines.
 
-A fresh seeded linear head, its full-batch L-BFGS fit on cached features, the
-fine-tuning of the polynomial coefficients and the head (``docs/design.md``, "The data
-flow of VI-Net"), and the check of the training settings.
+One recipe for every model of a comparison (:class:`~bridge.VINetConfig`): a fresh
+seeded head fitted by full-batch L-BFGS on the cached features, then mini-batch Adam
+with a cosine decay over ``epochs`` on cross-entropy, mixed with distillation from the
+full network's logits (Hinton, Vinyals, Dean 2015, "Distilling the Knowledge in a
+Neural Network") when ``config.distill > 0``. Training reads the latents in
+mini-batches (``x[idx]``), so a memory-mapped array works as well as a tensor.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
-from bridge._errors import BridgeError
+import neural
+from bridge._config import VINetConfig
 
-__all__ = ["check_training", "fit_head", "new_head"]
+__all__ = ["TailInputs", "distillation_loss", "fit_tail", "new_head"]
 
-
-def check_training(epochs: Any, lr: Any, batch_size: Any) -> None:
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
-        raise BridgeError(f"epochs={epochs!r} must be an integer >= 0; pass e.g. 20.")
-    if not isinstance(lr, (int, float)) or not lr > 0:
-        raise BridgeError(f"lr={lr!r} must be a positive number; pass e.g. 1e-2.")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise BridgeError(f"batch_size={batch_size!r} must be a positive integer; pass e.g. 128.")
+#: L2 penalty of the head's L-BFGS initialisation (a multinomial logistic regression).
+_LBFGS_L2 = 1e-4
 
 
 def new_head(n_in: int, n_out: int, random_state: int) -> nn.Linear:
+    """A ``Linear(n_in, n_out)`` initialised from ``random_state`` (global RNG untouched)."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(random_state)
         return nn.Linear(n_in, n_out)
 
 
-def fit_head(
-    poly: nn.Module | None,
-    head: nn.Linear,
-    z: torch.Tensor,
-    y: np.ndarray,
-    *,
-    epochs: int,
-    lr: float,
-    batch_size: int,
-    weight_decay: float,
-    random_state: int,
-    progress: bool,
-    encoder: nn.Module | None = None,
-    images: torch.Tensor | None = None,
-) -> list[float]:
-    """Step 6: fit ``head`` on ``poly(z)``, then fine-tune ``poly`` and ``head`` together.
+def distillation_loss(logits: torch.Tensor, target: torch.Tensor, teacher: torch.Tensor | None,
+                      weight: float, temperature: float) -> torch.Tensor:
+    """``(1 - a) CE(logits, target) + a T² KL(softmax(teacher / T) || softmax(logits / T))``.
 
-    First the head alone, full batch with L-BFGS on the cached features (a convex
-    problem: multinomial logistic regression with an L2 penalty), so fine-tuning
-    starts from the best linear read-out; then ``epochs`` of Adam on mini-batches
-    of ``z`` with cross-entropy, updating the polynomial coefficients (their mask
-    stays fixed, see :class:`PolynomialLayer`) and the head. With an ``encoder``
-    (backbone, pooling and preprocessing with a trainable backbone) the mini-batches
-    are ``encoder(images)`` instead and the backbone is fine-tuned too; it stays in
-    eval mode, so batch-norm statistics are those of the pretrained network. Returns
-    the mean loss of each fine-tuning epoch.
+    Hinton et al. (2015): the ``T²`` factor keeps the soft term's gradients on the
+    scale of the hard one's as ``T`` changes. ``weight = 0`` (or no teacher) is plain
+    cross-entropy.
+
+    Parameters
+    ----------
+    logits : Tensor of shape (B, C)
+        The student's logits.
+    target : Tensor of int64, shape (B,)
+        The labels.
+    teacher : Tensor of shape (B, C) or None
+        The full network's logits of the same samples.
+    weight : float
+        ``a`` in ``[0, 1]``.
+    temperature : float
+        ``T > 0``.
+
+    Returns
+    -------
+    Tensor
+        The mean loss over the batch (a scalar).
     """
-    target = torch.as_tensor(y)
-    poly = poly if poly is not None else nn.Identity()
-    with torch.no_grad():
-        feats = poly(z)
-    l2 = 1e-4
+    hard = F.cross_entropy(logits, target)
+    if teacher is None or weight == 0:
+        return hard
+    t = float(temperature)
+    soft = F.kl_div(F.log_softmax(logits / t, dim=1), F.log_softmax(teacher / t, dim=1),
+                    log_target=True, reduction="batchmean") * (t * t)
+    return (1.0 - weight) * hard + weight * soft
 
+
+class TailInputs:
+    """The cached training inputs of a tail: pooled latents, labels, teacher logits.
+
+    Parameters
+    ----------
+    x : Tensor of shape (N, D)
+        Pooled latents at the cut (float32).
+    y : Tensor of int64, shape (N,)
+    teacher : Tensor of shape (N, C) or None
+        The full network's logits, for distillation.
+    images : Tensor of shape (N, ...), optional
+        The images, when the backbone is fine-tuned too (then ``x`` is recomputed per
+        mini-batch by the encoder).
+    transform : nn.Module, optional
+        Applied to each mini-batch of ``x`` (the standardisation of the latents).
+    """
+
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, teacher: torch.Tensor | None = None,
+                 images: torch.Tensor | None = None,
+                 transform: nn.Module | None = None) -> None:
+        self.x, self.y, self.teacher, self.images = x, y, teacher, images
+        self.transform = transform if transform is not None else nn.Identity()
+
+    def __len__(self) -> int:
+        return int(self.y.shape[0])
+
+    def batch(self, idx: torch.Tensor | slice) -> torch.Tensor:
+        """The (transformed) latents of the samples ``idx``."""
+        return self.transform(torch.as_tensor(self.x[idx]))
+
+
+def fit_tail(tail: nn.Module, inputs: TailInputs, config: VINetConfig, *, random_state: int,
+             progress: bool | None, encoder: nn.Module | None = None) -> list[float]:
+    """Fit ``tail`` (pooled latents to logits) with the recipe of ``config``.
+
+    ``tail`` has a ``head`` (``nn.Linear``) and ``features(x)``, the head's input.
+    First the head alone, full batch with L-BFGS on the features of all samples (a
+    convex problem: multinomial logistic regression with a small L2 penalty), so that
+    fine-tuning starts from the best linear read-out; then ``config.epochs`` of Adam
+    over mini-batches, updating every trainable parameter of the tail (the polynomial
+    coefficients inside their fixed support, the head) with
+    :func:`distillation_loss`. With an ``encoder`` (the backbone and pooling, trainable)
+    the mini-batches are ``encoder(images[idx])`` and the backbone is fine-tuned too; it
+    stays in eval mode, so batch-norm statistics are the pretrained network's.
+
+    Returns
+    -------
+    list of float
+        The mean loss of each fine-tuning epoch.
+    """
+    y = inputs.y
+    head = tail.head
+    with torch.no_grad():
+        feats = torch.cat([tail.features(inputs.batch(slice(i, i + 4096)))
+                           for i in range(0, len(inputs), 4096)])
     lbfgs = torch.optim.LBFGS(head.parameters(), lr=1.0, max_iter=100,
                               line_search_fn="strong_wolfe")
 
     def closure() -> torch.Tensor:
         lbfgs.zero_grad()
-        loss = F.cross_entropy(head(feats), target) + l2 * head.weight.pow(2).sum()
+        loss = F.cross_entropy(head(feats), y) + _LBFGS_L2 * head.weight.pow(2).sum()
         loss.backward()
         return loss
 
     lbfgs.step(closure)
     history: list[float] = []
-    modules = [poly, head] if encoder is None else [encoder, poly, head]
-    params = [p for m in modules for p in m.parameters() if p.requires_grad]
-    if epochs == 0 or not params:
+    modules = [tail] if encoder is None else [encoder, tail]
+    # By identity: the encoder's backbone is also inside the tail's VINet.
+    params = list({id(p): p for m in modules for p in m.parameters() if p.requires_grad}.values())
+    if config.epochs == 0 or not params:
         return history
-    opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
+    opt = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.epochs)
     gen = torch.Generator().manual_seed(random_state)
-    bar = tqdm(range(epochs), desc="fine-tune", unit="epoch", disable=not progress, leave=False)
-    poly.train()
+    bar = neural.progress_bar(range(config.epochs), progress=progress, desc="fine-tune",
+                              unit="epoch", leave=False)
+    tail.train()
+    if encoder is not None:  # the backbone keeps the pretrained batch-norm statistics
+        encoder.eval()
+    n = len(inputs)
     for _ in bar:
-        order = torch.randperm(z.shape[0], generator=gen)
+        order = torch.randperm(n, generator=gen)
         total = 0.0
-        for start in range(0, z.shape[0], batch_size):
-            idx = order[start : start + batch_size]
-            inputs = z[idx] if encoder is None else encoder(images[idx])
-            loss = F.cross_entropy(head(poly(inputs)), target[idx])
+        for start in range(0, n, config.batch_size):
+            idx = order[start:start + config.batch_size]
+            xb = inputs.batch(idx) if encoder is None else encoder(inputs.images[idx])
+            teacher = None if inputs.teacher is None else inputs.teacher[idx]
+            loss = distillation_loss(tail(xb), y[idx], teacher, config.distill,
+                                     config.temperature)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             total += loss.item() * len(idx)
         sched.step()
-        history.append(total / z.shape[0])
+        history.append(total / n)
         bar.set_postfix(loss=f"{history[-1]:.4f}")
-    poly.eval()
+    tail.eval()
     return history

@@ -8,7 +8,17 @@ from neural._errors import NeuralError
 from neural._extract import POOLINGS, extract_latents, load_shards, pool, save_shard
 from neural._io import load_model, load_module
 from neural._measure import ParameterCount, Throughput, count_parameters, throughput
-from neural._models import MODELS, build_model, digits_resnet, resnet18, resnet34
+from neural._models import (
+    MLP,
+    MODELS,
+    CNN1d,
+    build_model,
+    cnn1d,
+    digits_resnet,
+    mlp,
+    resnet18,
+    resnet34,
+)
 from neural._preprocess import (
     PCA,
     SCALERS,
@@ -26,15 +36,18 @@ from neural._train import (
     train_classifier,
 )
 from neural._truncate import NodeInfo, list_nodes, truncate
+from neural._util import progress_bar
 from vinet import VinetError
 
 __all__ = [
     "DIGITS_RECIPE",
+    "MLP",
     "MODELS",
     "PCA",
     "POOLINGS",
     "SCALERS",
     "SCALINGS",
+    "CNN1d",
     "MinMaxScale",
     "NeuralError",
     "NodeInfo",
@@ -46,6 +59,7 @@ __all__ = [
     "accuracy",
     "build_model",
     "cache_dir",
+    "cnn1d",
     "count_parameters",
     "digits_resnet",
     "extract_latents",
@@ -55,8 +69,10 @@ __all__ = [
     "load_module",
     "load_shards",
     "make_preprocessing",
+    "mlp",
     "pool",
     "pretrained_digits_model",
+    "progress_bar",
     "resnet18",
     "resnet34",
     "save_shard",

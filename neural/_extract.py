@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, IterableDataset, Subset
-from tqdm.auto import tqdm
 
 from neural._errors import NeuralError
 from neural._util import (
@@ -28,27 +28,33 @@ from neural._util import (
     check_module,
     is_int,
     model_dtype,
+    progress_bar,
     resolve_device,
     shape_error,
     to_model_input,
 )
 
 #: The pooling modes of :func:`pool` and :func:`extract_latents`.
-POOLINGS: tuple[str, ...] = ("avg", "max", "flatten")
+POOLINGS: tuple[str, ...] = ("avg", "max", "flatten", "grid")
 _SHARD_RE = re.compile(r"^shard-(\d+)-of-(\d+)\.(npy|npz)$")
 
 
-def pool(tensor: torch.Tensor, mode: str = "avg") -> torch.Tensor:
+def pool(tensor: torch.Tensor, mode: str = "avg", grid: int = 2) -> torch.Tensor:
     """Reduce a batch of activations to one vector per sample.
 
     Parameters
     ----------
     tensor : torch.Tensor of shape (N, C, H, W), (N, C, L) or (N, D)
         Activations; any trailing dimensions after ``C`` are spatial.
-    mode : {"avg", "max", "flatten"}, default="avg"
+    mode : {"avg", "max", "flatten", "grid"}, default="avg"
         ``"avg"`` and ``"max"`` reduce over the spatial dimensions (global average or
         max pooling) giving ``(N, C)``; ``"flatten"`` keeps everything, giving
-        ``(N, C * H * W)``. An ``(N, D)`` input is returned as it is for every mode.
+        ``(N, C * H * W)``; ``"grid"`` averages over ``grid`` cells per spatial
+        dimension (adaptive average pooling: 2x2 cells of an image for ``grid=2``),
+        giving ``(N, C * grid ** n_spatial)``: a coarse layout is kept, which the
+        global average loses. An ``(N, D)`` input is returned as it is for every mode.
+    grid : int, default=2
+        Cells per spatial dimension of ``mode="grid"`` (ignored by the others).
 
     Returns
     -------
@@ -56,6 +62,9 @@ def pool(tensor: torch.Tensor, mode: str = "avg") -> torch.Tensor:
     """
     if mode not in POOLINGS:
         raise NeuralError(f"pooling={mode!r} is not one of {POOLINGS}; pass one of them.")
+    if mode == "grid" and not is_int(grid, 1):
+        raise NeuralError(f"grid={grid!r} must be an integer >= 1 (cells per spatial "
+                          "dimension); pass e.g. 2.")
     if not isinstance(tensor, torch.Tensor):
         raise NeuralError(
             f"pool expects a torch.Tensor, got {type(tensor).__name__}; cut the model at a "
@@ -70,6 +79,15 @@ def pool(tensor: torch.Tensor, mode: str = "avg") -> torch.Tensor:
         return tensor
     if mode == "flatten":
         return tensor.flatten(1)
+    if mode == "grid":
+        if tensor.dim() > 5:
+            raise NeuralError(
+                f"pooling='grid' takes activations with 1 to 3 spatial dimensions, got shape "
+                f"{tuple(tensor.shape)}; use pooling='avg'."
+            )
+        adaptive = (F.adaptive_avg_pool1d, F.adaptive_avg_pool2d,
+                    F.adaptive_avg_pool3d)[tensor.dim() - 3]
+        return adaptive(tensor, grid).flatten(1)
     spatial = tuple(range(2, tensor.dim()))
     return tensor.mean(dim=spatial) if mode == "avg" else tensor.amax(dim=spatial)
 
@@ -178,10 +196,11 @@ def extract_latents(
     data: Any,
     *,
     pooling: str = "avg",
+    grid: int = 2,
     batch_size: int = 256,
     device: str | torch.device | None = None,
     autocast: bool | torch.dtype = False,
-    progress: bool = True,
+    progress: bool | None = None,
     shard: tuple[int, int] | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Run ``model`` over ``data`` and return one pooled feature vector per sample.
@@ -199,8 +218,10 @@ def extract_latents(
         Batches of a DataLoader or Dataset are tensors ``X`` or pairs ``(X, y)``.
         Floating input (float64 arrays, say) is cast to the model's floating dtype;
         integer input is passed as it is (convert 8-bit images yourself).
-    pooling : {"avg", "max", "flatten"}, default="avg"
+    pooling : {"avg", "max", "flatten", "grid"}, default="avg"
         How activations become vectors, see :func:`pool`.
+    grid : int, default=2
+        Cells per spatial dimension of ``pooling="grid"``, see :func:`pool`.
     batch_size : int, default=256
         Batch size for tensors and Datasets (a DataLoader keeps its own).
     device : str or torch.device, optional
@@ -208,8 +229,9 @@ def extract_latents(
     autocast : bool or torch.dtype, default=False
         Run under :func:`torch.autocast` (``True`` uses the device's default low
         precision dtype); the latents are returned as float32 regardless.
-    progress : bool, default=True
-        Show a tqdm progress bar.
+    progress : bool or None, default=None
+        A tqdm progress bar: ``True`` shows it, ``False`` hides it, ``None`` shows it
+        only when stderr is a terminal (not in a log file or a pipe).
     shard : tuple (i, n), optional
         Extract only the ``i``-th of ``n`` contiguous parts of the data (see
         :func:`save_shard` and :func:`load_shards`).
@@ -252,7 +274,8 @@ def extract_latents(
         with (
             torch.no_grad(),
             amp,
-            tqdm(total=n, desc="extract", unit="img", disable=not progress, leave=False) as bar,
+            progress_bar(total=n, progress=progress, desc="extract", unit="img",
+                         leave=False) as bar,
         ):
             for batch in batches:
                 x, y = split_batch(batch)
@@ -260,7 +283,7 @@ def extract_latents(
                     out = model(to_model_input(x, dev, dtype))
                 except INPUT_ERRORS as exc:
                     raise shape_error(model, x.shape, exc, "a batch of data", x.dtype) from exc
-                feats = pool(out, pooling).float().cpu().numpy()
+                feats = pool(out, pooling, grid).float().cpu().numpy()
                 lab = (
                     None
                     if y is None

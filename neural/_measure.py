@@ -20,12 +20,18 @@ class ParameterCount(NamedTuple):
     Attributes
     ----------
     total : int
-        All parameters (a tensor shared by several modules counts once).
+        The values inference needs: every parameter and every floating-point buffer
+        of the state dict (batch-norm running statistics, fitted preprocessing), a
+        tensor shared by several modules counted once. Integer and boolean buffers
+        (indices, the monomial chain of a polynomial layer, ``num_batches_tracked``)
+        are structure, not values, and are not counted; nor are non-persistent
+        buffers (derived caches). A polynomial layer so counts its nonzero
+        coefficients. This is the one parameter count of vinet (``docs/concepts.md``).
     trainable : int
-        Those with ``requires_grad``.
+        The parameters with ``requires_grad``.
     per_block : dict of str to int
-        Parameters of each top-level child, in registration order; parameters held by
-        the model itself (not by a child) appear under ``"(own)"``.
+        ``total`` of each top-level child, in registration order; values held by the
+        model itself (not by a child) appear under ``"(own)"``.
     """
 
     total: int
@@ -37,28 +43,47 @@ def _numel(params: Sequence[nn.Parameter]) -> int:
     return int(sum(p.numel() for p in params))
 
 
+def _values(tensors: dict[str, torch.Tensor]) -> list[torch.Tensor]:
+    """The floating-point tensors of a state dict, each storage counted once."""
+    seen: set[tuple[int, int, tuple[int, ...]]] = set()
+    out = []
+    for t in tensors.values():
+        if not (t.is_floating_point() or t.is_complex()):
+            continue
+        key = (t.untyped_storage().data_ptr(), t.storage_offset(), tuple(t.shape))
+        if key not in seen:
+            seen.add(key)
+            out.append(t)
+    return out
+
+
 def count_parameters(model: nn.Module) -> ParameterCount:
-    """Count the parameters of ``model``: total, trainable and per top-level block.
+    """Count the values ``model`` needs at inference: total, trainable and per block.
 
     Parameters
     ----------
     model : nn.Module
-        Any module; a parameter shared by several submodules counts once.
+        Any module; a tensor shared by several submodules counts once.
 
     Returns
     -------
     ParameterCount
-        ``(total, trainable, per_block)``.
+        ``(total, trainable, per_block)``; ``total`` is the number of floating-point
+        values of ``model.state_dict()`` (parameters and persistent floating buffers),
+        so it equals what :func:`torch.save` of the state dict stores as numbers.
     """
     check_module(model)
     params = list(model.parameters())  # deduplicated by identity, like the optimiser sees them
     per_block: dict[str, int] = {}
-    own = list(model.parameters(recurse=False))
+    own = {**dict(model.named_parameters(recurse=False)),
+           **{k: b for k, b in model.named_buffers(recurse=False)
+              if k not in model._non_persistent_buffers_set}}
     if own:
-        per_block["(own)"] = _numel(own)
+        per_block["(own)"] = _numel(_values(own))
     for name, child in model.named_children():
-        per_block[name] = _numel(list(child.parameters()))
-    return ParameterCount(_numel(params), _numel([p for p in params if p.requires_grad]), per_block)
+        per_block[name] = _numel(_values(child.state_dict(keep_vars=True)))
+    total = _numel(_values(model.state_dict(keep_vars=True)))
+    return ParameterCount(total, _numel([p for p in params if p.requires_grad]), per_block)
 
 
 class Throughput(NamedTuple):

@@ -1,4 +1,7 @@
-"""CIFAR-style ResNets and a small ResNet for the 8×8 digits.
+"""CIFAR-style ResNets, a small ResNet for the 8×8 digits, a plain 1-D CNN and an MLP.
+
+The last two are the plain families of VI-Net's evaluation suite
+(``benchmarks/vinet_suite.py``, on MNIST-1D).
 
 The CIFAR variant of He et al. (2016, "Deep Residual Learning", Sec. 4.2) replaces the
 7×7/stride-2 stem and the max-pool of the ImageNet ResNet by one 3×3/stride-1
@@ -187,12 +190,140 @@ def digits_resnet(
     return ResNet(tuple(blocks), tuple(widths), num_classes, in_channels)
 
 
+class CNN1d(nn.Module):
+    """A plain 1-D CNN: convolution, batch norm and ReLU blocks, global average pooling.
+
+    The first convolution has kernel 5, the others 3 (``same`` padding); a stride of 2
+    halves the length. No shortcuts: the plain family of the evaluation suite
+    (``benchmarks/vinet_suite.py``, MNIST-1D signals of length 40).
+
+    Parameters
+    ----------
+    num_classes : int, default=10
+        Outputs of the classifier.
+    in_channels : int, default=1
+        Channels of the input signals.
+    widths : sequence of int, default=(32, 32, 64, 64, 64, 64)
+        Output channels of each convolution.
+    strides : sequence of int, default=(1, 1, 2, 1, 2, 1)
+        Stride of each convolution.
+
+    Notes
+    -----
+    Input ``(N, in_channels, L)``, output ``(N, num_classes)``. The ReLUs are
+    functional, so the cut points are ``relu``, ``relu_1``, ... (one per convolution).
+    """
+
+    def __init__(self, num_classes: int = 10, in_channels: int = 1,
+                 widths: Sequence[int] = (32, 32, 64, 64, 64, 64),
+                 strides: Sequence[int] = (1, 1, 2, 1, 2, 1)) -> None:
+        super().__init__()
+        if len(widths) != len(strides) or not widths:
+            raise NeuralError(
+                f"widths={tuple(widths)} and strides={tuple(strides)} must be non-empty and "
+                "of equal length (one entry per convolution); pass one stride per width."
+            )
+        channels = in_channels
+        for i, (width, stride) in enumerate(zip(widths, strides, strict=True)):
+            kernel = 5 if i == 0 else 3
+            self.add_module(f"conv{i + 1}", nn.Conv1d(channels, width, kernel, stride=stride,
+                                                      padding=kernel // 2, bias=False))
+            self.add_module(f"bn{i + 1}", nn.BatchNorm1d(width))
+            channels = width
+        self.depth = len(widths)
+        self.fc = nn.Linear(channels, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for i in range(self.depth):
+            x = F.relu(getattr(self, f"bn{i + 1}")(getattr(self, f"conv{i + 1}")(x)))
+        return self.fc(x.mean(dim=2))
+
+
+class MLP(nn.Module):
+    """A plain multilayer perceptron: ``depth`` hidden Linear-ReLU layers and a classifier.
+
+    Parameters
+    ----------
+    in_features : int, default=40
+        Width of the (flattened) input.
+    num_classes : int, default=10
+        Outputs of the classifier.
+    width : int, default=128
+        Units of each hidden layer.
+    depth : int, default=6
+        Hidden layers.
+
+    Notes
+    -----
+    Input ``(N, ...)`` flattened to ``(N, in_features)``, output ``(N, num_classes)``;
+    cut points ``relu``, ``relu_1``, ... (one per hidden layer).
+    """
+
+    def __init__(self, in_features: int = 40, num_classes: int = 10, width: int = 128,
+                 depth: int = 6) -> None:
+        super().__init__()
+        if min(in_features, num_classes, width, depth) < 1:
+            raise NeuralError(
+                f"in_features={in_features}, num_classes={num_classes}, width={width} and "
+                f"depth={depth} must all be positive; pass positive integers."
+            )
+        d = in_features
+        for i in range(depth):
+            self.add_module(f"fc{i + 1}", nn.Linear(d, width))
+            d = width
+        self.depth = depth
+        self.out = nn.Linear(d, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = torch.flatten(x, 1)
+        for i in range(self.depth):
+            x = F.relu(getattr(self, f"fc{i + 1}")(x))
+        return self.out(x)
+
+def cnn1d(num_classes: int = 10, in_channels: int = 1,
+          widths: Sequence[int] = (32, 32, 64, 64, 64, 64),
+          strides: Sequence[int] = (1, 1, 2, 1, 2, 1)) -> CNN1d:
+    """The plain 1-D CNN of the evaluation suite (MNIST-1D), see :class:`CNN1d`.
+
+    Parameters
+    ----------
+    num_classes, in_channels, widths, strides
+        As in :class:`CNN1d`.
+
+    Returns
+    -------
+    CNN1d
+        Input ``(N, in_channels, L)``, output ``(N, num_classes)``; 47,530 parameters
+        with the defaults.
+    """
+    return CNN1d(num_classes, in_channels, tuple(widths), tuple(strides))
+
+
+def mlp(in_features: int = 40, num_classes: int = 10, width: int = 128, depth: int = 6) -> MLP:
+    """The plain MLP of the evaluation suite (MNIST-1D), see :class:`MLP`.
+
+    Parameters
+    ----------
+    in_features, num_classes, width, depth
+        As in :class:`MLP`.
+
+    Returns
+    -------
+    MLP
+        Input ``(N, ...)`` with ``in_features`` values per sample, output
+        ``(N, num_classes)``.
+    """
+    return MLP(in_features, num_classes, width, depth)
+
+
 #: Registry of architecture names -> constructors, used by :func:`build_model` and
 #: :func:`neural.load_model`.
 MODELS: dict[str, Callable[..., nn.Module]] = {
     "resnet18": resnet18,
     "resnet34": resnet34,
     "digits_resnet": digits_resnet,
+    "cnn1d": cnn1d,
+    "mlp": mlp,
 }
 
 

@@ -12,7 +12,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
 from neural._data import DIGITS_RANDOM_STATE, DIGITS_TEST_SIZE, load_digits
 from neural._errors import NeuralError
@@ -23,6 +22,7 @@ from neural._util import (
     check_module,
     is_int,
     model_dtype,
+    progress_bar,
     resolve_device,
     shape_error,
     to_model_input,
@@ -48,7 +48,7 @@ def train_classifier(
     weight_decay: float = 5e-4,
     seed: int = 0,
     device: str | torch.device | None = None,
-    progress: bool = True,
+    progress: bool | None = None,
     num_threads: int | None = None,
 ) -> nn.Module:
     """Train ``model`` with cross-entropy: AdamW with a cosine learning-rate decay.
@@ -75,8 +75,9 @@ def train_classifier(
         Seeds the shuffling.
     device : str or torch.device, optional
         Default: the model's device.
-    progress : bool, default=True
-        Show a tqdm progress bar over the epochs with the running loss.
+    progress : bool or None, default=None
+        A tqdm progress bar over the epochs with the running loss: ``True`` shows it,
+        ``False`` hides it, ``None`` shows it only when stderr is a terminal.
     num_threads : int, optional
         CPU threads for torch during training (restored afterwards); default: leave
         torch's setting alone. One thread is fastest for small models: their
@@ -132,12 +133,13 @@ def _fit(
     sched: torch.optim.lr_scheduler.LRScheduler,
     epochs: int,
     dev: torch.device,
-    progress: bool,
+    progress: bool | None,
 ) -> None:
     """The epoch loop of :func:`train_classifier`."""
     model.train()
     dtype = model_dtype(model)
-    bar = tqdm(range(epochs), desc="train", unit="epoch", disable=not progress, leave=False)
+    bar = progress_bar(range(epochs), progress=progress, desc="train", unit="epoch",
+                       leave=False)
     for _ in bar:
         total, count = 0.0, 0
         for batch in loader:
@@ -229,12 +231,15 @@ def pretrained_digits_model(
     cache_dir: str | os.PathLike | None = None,
     *,
     progress: bool = False,
+    seed: int | None = None,
 ) -> nn.Module:
     """The :func:`digits_resnet` trained on the bundled digits, cached on disk.
 
     The first call trains it (the recipe ``DIGITS_RECIPE``: 10 epochs, seed 0, 5-15 s on
     two CPU cores) and saves the weights as
     ``<cache>/digits_resnet-<hash of the recipe>.pt``; later calls load that file.
+    Another ``seed`` trains (and caches) another network of the same recipe: ``vinet
+    demo`` averages over several.
 
     Parameters
     ----------
@@ -245,6 +250,8 @@ def pretrained_digits_model(
         ``$XDG_CACHE_HOME/vinet``, else ``~/.cache/vinet``).
     progress : bool, default=False
         Show the training progress bar.
+    seed : int, optional
+        Seed of the initial weights and the shuffling; default the recipe's (0).
 
     Returns
     -------
@@ -253,7 +260,12 @@ def pretrained_digits_model(
         output ``(N, 10)`` logits.
     """
     folder = Path(cache_dir) if cache_dir is not None else _user_cache_dir()
-    path = _recipe_path(folder, DIGITS_RECIPE)
+    recipe = DIGITS_RECIPE
+    if seed is not None and seed != DIGITS_RECIPE["train"]["seed"]:
+        if not is_int(seed, 0):
+            raise NeuralError(f"seed={seed!r} must be an integer >= 0; pass e.g. 1.")
+        recipe = {**DIGITS_RECIPE, "train": {**DIGITS_RECIPE["train"], "seed": int(seed)}}
+    path = _recipe_path(folder, recipe)
     model_kwargs = {
         k: tuple(v) if isinstance(v, list) else v for k, v in DIGITS_RECIPE["model"].items()
     }
@@ -262,7 +274,7 @@ def pretrained_digits_model(
         state = torch.load(path, map_location="cpu", weights_only=True)
         model.load_state_dict(state["state_dict"])
         return model.eval()
-    hp = DIGITS_RECIPE["train"]
+    hp = recipe["train"]
     # Seed the initial weights without disturbing the caller's global RNG stream.
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(hp["seed"])
@@ -272,7 +284,7 @@ def pretrained_digits_model(
     )
     payload = {
         "arch": DIGITS_RECIPE["arch"],
-        "recipe": json.dumps(DIGITS_RECIPE, sort_keys=True),
+        "recipe": json.dumps(recipe, sort_keys=True),
         "state_dict": model.state_dict(),
         "test_accuracy": accuracy(model, load_digits("test")),
     }

@@ -83,7 +83,7 @@ def main() -> None:
             tau = {"tau": 1000} if method == "oavi" else {}
             answer = reference.fit(np.ascontiguousarray(X[:, ::-1]), method, psi, degree,
                                    **params, **tau)
-            per_degree = answer["generators_per_degree"][1:]  # entry 0: degree 0, none
+            per_degree = answer["generators_per_degree"]  # degrees 1, 2, ...
             # Its exponents are of the reversed columns: reverse them back.
             leading = sorted(row[::-1] for row in answer["leading_terms"])
             stored[name] = {"generators_per_degree": per_degree,

@@ -51,8 +51,11 @@ def test_sparse_order_ideal_not_all_monomials():
     np.testing.assert_allclose(
         layer(torch.from_numpy(X)).detach().numpy(), polys.evaluate(X), atol=1e-12
     )
-    # The mask is the support of the given coefficients, nothing more.
-    assert int(layer.mask.sum()) == int((polys.coef != 0).sum())
+    # The layer sorts the terms into degree levels; reading it back must undo that
+    # exactly (a wrong level order would permute terms against their coefficients).
+    back = layer.to_polynomials()
+    assert back == polys
+    assert np.array_equal(back.terms, polys.terms) and np.array_equal(back.coef, polys.coef)
 
 
 def test_hand_built_chain_matches_direct_powers():
@@ -112,11 +115,15 @@ def test_autograd_matches_finite_differences():
     absolute = PolynomialLayer.from_polynomials(polys, dtype=torch.float64)
     z2 = torch.rand(5, 3, dtype=torch.float64)
 
-    def f(coef):
-        return torch.addmm(coef[0] * absolute.mask[0], absolute.monomials(z2).t(),
-                           (coef * absolute.mask)[1:]).abs()
+    def f(values):
+        # The dense matrix rebuilt here with numpy's indexing, not the layer's scatter.
+        coef = torch.zeros(absolute.n_terms * absolute.out_features, dtype=values.dtype)
+        coef = coef.index_put((absolute.support.long(),), values).view(absolute.n_terms, -1)
+        return torch.addmm(coef[0], absolute.monomials(z2).t(), coef[1:]).abs()
 
-    assert torch.autograd.gradcheck(f, (absolute.coef.detach().clone().requires_grad_(),))
+    values = absolute.values.detach().clone().requires_grad_()
+    assert torch.autograd.gradcheck(f, (values,))
+    torch.testing.assert_close(f(values), absolute(z2))
 
 
 def test_mask_is_kept_during_training():
@@ -132,11 +139,9 @@ def test_mask_is_kept_during_training():
         opt.step()
     assert torch.equal(layer.mask, support)
     assert torch.all(layer.masked_coef[~support] == 0)
-    # Values stored outside the mask never reach the output.
-    before = layer(z)
-    with torch.no_grad():
-        layer.coef[~support] = 123.0
-    torch.testing.assert_close(layer(z), before)
+    # Nothing is stored outside the mask: one trainable value per nonzero coefficient.
+    assert sum(p.numel() for p in layer.parameters()) == int(support.sum()) == layer.nnz
+    np.testing.assert_array_equal(np.flatnonzero(support.numpy()), layer.support.numpy())
 
 
 def test_masked_coef_has_the_coef_layout_and_weight_is_its_deprecated_alias():
@@ -192,7 +197,7 @@ def test_sparse_inference_path_equals_dense():
 def test_constant_layer_and_repeated_inference_calls():
     layer = PolynomialLayer([[0, 0]], 2)  # only the constant monomial
     with torch.no_grad():
-        layer.coef.copy_(torch.tensor([[-2.0, 3.0]]))
+        layer.values.copy_(torch.tensor([-2.0, 3.0]))
         first, second = layer(torch.rand(4, 2)), layer(torch.rand(4, 2))
     torch.testing.assert_close(first, torch.tensor([[2.0, 3.0]]).expand(4, 2))
     torch.testing.assert_close(second, first)
@@ -228,7 +233,10 @@ def test_state_dict_round_trip():
     polys = _random_set(np.random.default_rng(7), 3, 3, 4)
     layer = PolynomialLayer.from_polynomials(polys)
     state = layer.state_dict()
-    assert set(state) == {"coef", "terms", "parent", "var", "mask", "labels"}
+    assert set(state) == {"values", "support", "terms", "parent", "var", "labels"}
+    # Compact: one float per nonzero coefficient, its int32 position beside it.
+    nnz = int((polys.coef != 0).sum())
+    assert state["values"].shape == (nnz,) and state["support"].dtype == torch.int32
     fresh = PolynomialLayer(layer.terms, 4)
     fresh.load_state_dict(state)
     z = torch.rand(8, 3)
@@ -247,6 +255,20 @@ def test_state_dict_round_trip():
     pts = torch.rand(6, 2, dtype=torch.float64)
     np.testing.assert_allclose(target(pts).detach().numpy(),
                                source.to_polynomials().evaluate(pts.numpy()), atol=1e-12)
+
+
+def test_loads_a_dense_state_of_the_previous_format():
+    # Files written before the compact storage hold a dense coef and a bool mask.
+    polys = _random_set(np.random.default_rng(12), 3, 3, 4, density=0.5)
+    layer = PolynomialLayer.from_polynomials(polys, dtype=torch.float64)
+    state = {k: v for k, v in layer.state_dict().items() if k not in ("values", "support")}
+    state["coef"] = layer.coef.detach() + 7.0 * ~layer.mask  # junk outside the mask
+    state["mask"] = layer.mask
+    fresh = PolynomialLayer(layer.terms, 4, dtype=torch.float64)
+    fresh.load_state_dict(state)
+    z = torch.rand(5, 3, dtype=torch.float64)
+    torch.testing.assert_close(fresh(z), layer(z))
+    assert torch.equal(fresh.mask, layer.mask) and fresh.nnz == layer.nnz
 
 
 def test_to_polynomials_round_trip():

@@ -24,11 +24,13 @@ from .conftest import TINY_NODE, TINY_SETTINGS
 def test_forward_is_the_pipeline_recomputed_with_algebra(tiny_vinet, tiny_model, tiny_data):
     X = tiny_data[1][0][:32]
     # Independent recomputation: a fresh cut of the original model, neural's pooling,
-    # the fitted preprocessing, algebra's evaluation of the generators, the head.
+    # the fitted projection, algebra's evaluation of the generators, the head on the
+    # pooled latents beside them (skip).
     with torch.no_grad():
         latents = pool(truncate(tiny_model, TINY_NODE)(X), "avg")
         z = tiny_vinet.preprocess(latents).double().numpy()
-        features = np.abs(tiny_vinet.poly.to_polynomials().evaluate(z))
+        poly = np.abs(tiny_vinet.poly.to_polynomials().evaluate(z))
+        features = np.concatenate([latents.double().numpy(), poly], axis=1)
         W = tiny_vinet.head.weight.double().numpy()
         b = tiny_vinet.head.bias.double().numpy()
         out = tiny_vinet(X).double().numpy()
@@ -64,7 +66,7 @@ def test_unfrozen_backbone_is_fine_tuned_on_a_copy(tiny_model, tiny_data):
     before = {k: v.clone() for k, v in tiny_model.state_dict().items()}
     net = build_vinet(tiny_model, TINY_NODE, tiny_data[0],
                       **{**TINY_SETTINGS, "epochs": 2, "freeze_backbone": False})
-    assert len(net.history_) == 2 and net.config["freeze_backbone"] is False
+    assert len(net.history_) == 2 and net.config["settings"]["freeze_backbone"] is False
     changed = [name for name, p in net.backbone.named_parameters()
                if not torch.equal(p, before[name])]
     assert changed  # the backbone's weights moved ...
@@ -134,11 +136,13 @@ def test_parameter_split(tiny_vinet, tiny_probe):
     counts = tiny_vinet.parameter_counts()
     assert counts["base"] == count_parameters(tiny_vinet.backbone).total
     assert counts["poly"] == int(tiny_vinet.poly.mask.sum())
-    assert counts["head"] == tiny_vinet.head.weight.numel() + tiny_vinet.head.bias.numel()
+    p = tiny_vinet.poly.out_features
+    assert counts["head"] == (16 + p) * 10 + 10  # the head sees x (16) beside |G(z)| (p)
     assert counts["prep"] == 16 * 5 + 5  # PCA 16 -> 5 plus the scaling: D*k + k
     assert counts["total"] == sum(counts[k] for k in ("base", "prep", "poly", "head"))
     probe = tiny_probe.parameter_counts()
-    assert probe["poly"] == 0 and probe["head"] == 5 * 10 + 10 and tiny_probe.kind == "linear"
+    assert probe["poly"] == 0 and probe["prep"] == 0 and tiny_probe.kind == "linear"
+    assert probe["head"] == 16 * 10 + 10  # a linear head on the pooled latents
 
 
 def test_evaluate_model_reports_accuracy_params_and_throughput(tiny_vinet, tiny_data):
@@ -163,8 +167,9 @@ def test_linear_probe_matches_logistic_regression(tiny_probe, tiny_data):
     assert np.mean(ours == y.numpy()) >= np.mean(ref == y.numpy()) - 0.05
 
 
-def test_random_baseline_has_the_same_size(tiny_vinet, tiny_data):
-    rand = random_monomial_baseline(tiny_vinet, tiny_data[0], epochs=1, progress=False)
+def test_random_baseline_has_the_same_size(tiny_model, tiny_vinet, tiny_data):
+    rand = random_monomial_baseline(tiny_model, tiny_vinet, tiny_data[0], epochs=1,
+                                    progress=False)
     ref, new = tiny_vinet.poly, rand.poly
     assert rand.kind == "random"
     assert new.out_features == ref.out_features and new.n_terms == ref.n_terms
@@ -186,7 +191,7 @@ def test_save_load_reproduces_outputs_exactly(tiny_vinet, tiny_probe, tiny_data,
         assert back.parameter_counts() == net.parameter_counts()
     # The file is one torch file that loads without unpickling code.
     payload = torch.load(tmp_path / "vinet.pt", weights_only=True)
-    assert payload["format_version"] == 1 and payload["config"]["node"] == TINY_NODE
+    assert payload["format_version"] == 2 and payload["config"]["node"] == TINY_NODE
 
 
 def test_load_errors(tiny_vinet, tmp_path):
@@ -206,7 +211,7 @@ def test_load_errors(tiny_vinet, tmp_path):
     payload["format_version"] = 99
     newer = tmp_path / "newer.pt"
     torch.save(payload, newer)
-    with pytest.raises(BridgeError, match=r"format version 99.*reads versions 1 to 1"):
+    with pytest.raises(BridgeError, match=r"format version 99.*reads versions 1 to 2"):
         VINet.load(newer)
     payload = torch.load(good, weights_only=True)
     payload["state_dict"]["head.weight"] = torch.zeros(10, 7)
@@ -218,7 +223,8 @@ def test_load_errors(tiny_vinet, tmp_path):
     payload["config"]["arch"] = "no_such_net"
     unknown = tmp_path / "unknown.pt"
     torch.save(payload, unknown)
-    with pytest.raises(BridgeError, match="'no_such_net' in the file is not a registered"):
+    with pytest.raises(BridgeError, match=r"was built on arch='no_such_net', which is not a "
+                                          r"registered architecture .* pass model="):
         VINet.load(unknown)
     # A file whose state belongs to another registered architecture names the keys.
     payload = torch.load(good, weights_only=True)
@@ -230,20 +236,70 @@ def test_load_errors(tiny_vinet, tmp_path):
         VINet.load(foreign)
 
 
-def test_save_needs_the_architecture(tiny_model, tiny_data, tmp_path):
-    settings = {**TINY_SETTINGS, "arch": None, "epochs": 0}
-    net = linear_probe(tiny_model, TINY_NODE, tiny_data[0],
-                       **{k: v for k, v in settings.items()
-                          if k not in ("psi", "max_degree", "keep")})
-    with pytest.raises(BridgeError, match=r"pass arch='name'"):
-        net.save(tmp_path / "x.pt")
+def test_any_model_saves_and_loads_with_its_network(tiny_model, tiny_data, tmp_path):
+    # Built without arch=: saved all the same; load() needs the network, whose weights
+    # are replaced by the file's.
+    settings = {k: v for k, v in TINY_SETTINGS.items() if k not in ("arch", "arch_kwargs")}
+    net = build_vinet(tiny_model, TINY_NODE, tiny_data[0], **{**settings, "epochs": 1})
+    assert net.config["arch"] is None
+    net.save(tmp_path / "x.pt")
+    with pytest.raises(BridgeError, match=r"a network of unknown architecture \(arch=None\), so "
+                                          r"load\(\) cannot rebuild its backbone: pass model="):
+        VINet.load(tmp_path / "x.pt")
+    other = copy.deepcopy(tiny_model)
+    with torch.no_grad():
+        for p in other.parameters():
+            p.add_(1.0)  # other weights, same architecture
+    before = copy.deepcopy(other.state_dict())
+    back = VINet.load(tmp_path / "x.pt", model=other)
+    X = tiny_data[1][0][:20]
+    with torch.no_grad():
+        assert torch.equal(back(X), net(X))
+    assert back.parameter_counts() == net.parameter_counts()
+    # The network passed is left as it was.
+    assert all(torch.equal(v, before[k]) for k, v in other.state_dict().items())
+    with pytest.raises(BridgeError, match=r"model must be a torch\.nn\.Module"):
+        VINet.load(tmp_path / "x.pt", model="resnet18")
+
+
+def test_load_keeps_the_backbone_frozen(tiny_vinet, tiny_model, tiny_data, tmp_path):
+    def trainable(net):
+        return sum(p.numel() for p in net.parameters() if p.requires_grad)
+
+    tiny_vinet.save(tmp_path / "frozen.pt")
+    back = VINet.load(tmp_path / "frozen.pt")
+    assert back.config["settings"]["freeze_backbone"] is True
+    # Trainable: the polynomial coefficients and the head, not the backbone.
+    assert not any(p.requires_grad for p in back.backbone.parameters())
+    assert all(p.requires_grad for m in (back.poly, back.head) for p in m.parameters())
+    assert trainable(back) == trainable(tiny_vinet) < sum(p.numel() for p in back.parameters())
+    unfrozen = build_vinet(tiny_model, TINY_NODE, tiny_data[0],
+                           **{**TINY_SETTINGS, "epochs": 1, "freeze_backbone": False})
+    unfrozen.save(tmp_path / "unfrozen.pt")
+    again = VINet.load(tmp_path / "unfrozen.pt")
+    assert all(p.requires_grad for p in again.backbone.parameters())
+    assert trainable(again) == trainable(unfrozen) > trainable(back)
+
+
+def test_load_without_the_backbone_reads_generators_and_counts(tiny_vinet, tmp_path):
+    tiny_vinet.save(tmp_path / "v.pt")
+    light = VINet.load(tmp_path / "v.pt", backbone=False)
+    assert light.parameter_counts() == tiny_vinet.parameter_counts()
+    for a, b in zip(light.generators(), tiny_vinet.generators(), strict=True):
+        assert a == b
+    assert torch.equal(light.head.weight, tiny_vinet.head.weight)
+    with pytest.raises(BridgeError, match="loaded with backbone=False and cannot run"):
+        light(torch.zeros(1, 1, 8, 8))
+    with pytest.raises(BridgeError, match="no backbone to save"):
+        light.save(tmp_path / "again.pt")
 
 
 def test_bad_configurations(tiny_model, tiny_data):
     train = tiny_data[0]
     with pytest.raises(BridgeError, match="node='fc' is at or after the classifier 'fc'"):
         build_vinet(tiny_model, "fc", train, **TINY_SETTINGS)
-    with pytest.raises(BridgeError, match="n_components=17 is larger than the latent width 16"):
+    with pytest.raises(BridgeError,
+                       match="n_components=17 is larger than the pooled latent width 16"):
         build_vinet(tiny_model, TINY_NODE, train, **{**TINY_SETTINGS, "n_components": 17})
     X, y = train
     keep = y != 3
@@ -276,25 +332,49 @@ def test_flatten_cut_before_classifier_is_accepted(tiny_model, tiny_data):
 
 
 def test_acceptance_and_table_logic():
-    def row(kind, node, removed, acc, total, speed):
-        return {"model": kind, "kind": kind, "node": node, "conv_removed": removed,
-                "params_total": total, "params_base": 1, "params_prep": 0, "params_poly": 0,
-                "params_head": 0, "accuracy": acc, "throughput": speed}
+    def row(kind, node, removed, per_seed, total, speed, full=None):
+        per_seed = np.asarray(per_seed, dtype=float)
+        r = {"model": kind, "kind": kind, "node": node, "conv_removed": removed,
+             "params_total": total, "params_base": 1, "params_prep": 0, "params_poly": 0,
+             "params_head": 0, "accuracy": per_seed.mean(),
+             "accuracy_std": per_seed.std(ddof=1), "accuracy_per_seed": list(per_seed),
+             "throughput": speed}
+        return r
 
-    rows = [row("full", "-", 0, 99.0, 1000, 100.0),
-            row("vinet", "a", 50, 98.5, 500, 200.0), row("linear", "a", 50, 98.0, 400, 300.0),
-            row("random", "a", 50, 98.4, 500, 200.0),
-            row("vinet", "b", 40, 97.5, 500, 200.0), row("linear", "b", 40, 97.0, 400, 300.0),
-            row("random", "b", 40, 97.0, 500, 200.0),
-            row("vinet", "c", 10, 90.0, 500, 200.0), row("linear", "c", 10, 91.0, 400, 300.0),
-            row("random", "c", 10, 91.0, 500, 200.0)]
+    def paired(a, b):
+        d = np.subtract(a, b)
+        return {"mean": d.mean(), "sem": d.std(ddof=1) / np.sqrt(d.size),
+                "per_seed": list(d)}
+
+    full = [99.0, 99.2, 98.8]
+    vi_a, lin_a, rnd_a = [98.5, 98.7, 98.3], [98.0, 98.1, 97.9], [98.5, 98.6, 98.35]
+    vi_b, lin_b = [97.5, 97.7, 97.3], [97.0, 97.1, 96.9]
+    rows = [row("full", "-", 0, full, 1000, 100.0)]
+    for node, removed, vi, lin, rnd in (("a", 50, vi_a, lin_a, rnd_a),
+                                        ("b", 40, vi_b, lin_b, lin_b),
+                                        ("c", 10, vi_b, lin_b, lin_b)):
+        v = row("vinet", node, removed, vi, 500, 130.0)
+        v["drop_vs_full"] = paired(full, vi)
+        rows.append(v)
+        for kind, acc in (("linear", lin), ("random", rnd)):
+            r = row(kind, node, removed, acc, 500, 150.0)
+            r["diff_vinet"] = paired(vi, acc)
+            rows.append(r)
     checks = {c["node"]: c for c in acceptance(rows)}
     assert set(checks) == {"a", "b"}  # c removes < 30 %
-    assert checks["a"]["met"] and checks["a"]["accuracy_drop"] == 0.5
-    assert not checks["b"]["met"] and not checks["b"]["within_tolerance"]
-    assert checks["b"]["beats_linear"] and checks["b"]["faster"]
+    a, b = checks["a"], checks["b"]
+    assert a["accuracy_drop"] == pytest.approx(0.5)
+    assert a["checks"]["within_tolerance"]["verdict"] == "met"  # margin 0.5, sem 0
+    assert a["checks"]["faster"]["verdict"] == "met"  # 1.3x >= 1.2x
+    assert a["checks"]["beats_linear"]["verdict"] == "met"
+    # +0.0167 mean with a paired sem of 0.0167: under two standard errors.
+    assert a["checks"]["beats_random"]["verdict"] == "within noise"
+    assert a["verdict"] == "within noise"
+    assert b["checks"]["within_tolerance"]["verdict"] == "not met"  # drop 1.5
+    assert b["verdict"] == "not met"
     table = format_table(rows).splitlines()
-    assert len(table) == 2 + len(rows) and "98.50" in table[3]
+    assert len(table) == 2 + len(rows) and "98.50 ± 0.20" in table[3]
+    assert "+0.50 ± 0.06" in table[4]  # VI-Net minus the linear head at a, paired
 
 
 def test_layer_from_vinet_generators_round_trip(tiny_vinet):
@@ -303,3 +383,77 @@ def test_layer_from_vinet_generators_round_trip(tiny_vinet):
     z = torch.rand(7, tiny_vinet.poly.in_features, dtype=torch.float64)
     ref = copy.deepcopy(tiny_vinet.poly).double()
     torch.testing.assert_close(layer(z), ref(z))
+
+
+def test_build_takes_a_dataset_and_a_shuffling_dataloader(tiny_model, tiny_data):
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from bridge._build import prepare_cut
+    from bridge._config import VINetConfig
+
+    X, y = tiny_data[0]
+    settings = {**TINY_SETTINGS, "epochs": 1}
+    config = VINetConfig(pooling="avg", n_components=5, distill=0.5)
+    # A map-style Dataset is streamed in its order: the inputs of the tensors' build
+    # (to float32 rounding: the batches are stacked by the DataLoader), images not kept.
+    ref = prepare_cut(tiny_model, TINY_NODE, (X, y), config, arch=None, arch_kwargs=None,
+                      progress=False)
+    cut = prepare_cut(tiny_model, TINY_NODE, TensorDataset(X, y), config, arch=None,
+                      arch_kwargs=None, progress=False)
+    assert torch.equal(cut.y, ref.y) and cut.meta == ref.meta and cut.images is None
+    torch.testing.assert_close(cut.x, ref.x, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(cut.teacher, ref.teacher, rtol=1e-5, atol=1e-6)
+    net = build_vinet(tiny_model, TINY_NODE, TensorDataset(X, y), **settings)
+    assert net.has_poly and net.config["input_shape"] == [1, 8, 8]
+    # A shuffling DataLoader gives another order on every pass: the latents, labels and
+    # teacher logits of one row must still belong to one image (found by its latents).
+    loader = DataLoader(TensorDataset(X, y), batch_size=64, shuffle=True,
+                        generator=torch.Generator().manual_seed(0))
+    cut = prepare_cut(tiny_model, TINY_NODE, loader, config, arch=None, arch_kwargs=None,
+                      progress=False)
+    with torch.no_grad():
+        latents = pool(truncate(tiny_model, TINY_NODE)(X), "avg")
+        logits = tiny_model(X)
+    match = torch.cdist(cut.x, latents).argmin(dim=1)
+    assert not torch.equal(match, torch.arange(len(y)))  # shuffled ...
+    assert sorted(match.tolist()) == list(range(len(y)))  # ... each image once
+    assert torch.equal(cut.y, y[match])
+    torch.testing.assert_close(cut.teacher, logits[match], rtol=1e-5, atol=1e-5)
+    assert cut.images is None  # streamed: the images are not kept
+    probe = linear_probe(tiny_model, TINY_NODE, loader,
+                         **{k: v for k, v in settings.items()
+                            if k not in ("psi", "max_degree", "keep")})
+    assert probe.kind == "linear"
+    # Fine-tuning the backbone needs the images: a Dataset is read into memory first.
+    cut = prepare_cut(tiny_model, TINY_NODE, TensorDataset(X, y),
+                      config.replace(freeze_backbone=False), arch=None, arch_kwargs=None,
+                      progress=False)
+    assert torch.equal(cut.images, X) and torch.equal(cut.y, y)
+    net = build_vinet(tiny_model, TINY_NODE, TensorDataset(X, y),
+                      **{**settings, "freeze_backbone": False})
+    assert all(p.requires_grad for p in net.backbone.parameters()) and len(net.history_) == 1
+    with pytest.raises(BridgeError, match=r"yields images without labels"):
+        build_vinet(tiny_model, TINY_NODE, TensorDataset(X), **settings)
+
+
+def test_evaluate_takes_a_dataloader(tiny_vinet, tiny_data):
+    from torch.utils.data import DataLoader, TensorDataset
+
+    test = tiny_data[1]
+    loader = DataLoader(TensorDataset(*test), batch_size=32, shuffle=True)
+    assert tiny_vinet.evaluate(loader, throughput_repeats=0) == tiny_vinet.evaluate(
+        test, throughput_repeats=0)
+    with pytest.raises(BridgeError, match=r"images of data have shape \(1, 4, 4\) but this "
+                                          r"VINet was fitted on \(1, 8, 8\)"):
+        tiny_vinet.evaluate(TensorDataset(test[0][:, :, :4, :4], test[1]))
+
+
+def test_build_records_the_time_of_each_phase(tiny_vinet):
+    from bridge._build import PHASES
+
+    timings = tiny_vinet.timings_
+    assert all(timings[k] >= 0 for k in PHASES)
+    assert timings["total"] == pytest.approx(sum(timings[k] for k in PHASES))
+    assert len(timings["fits_per_class"]) == 10
+    # Classes fitted one after the other (n_jobs=1): their own times fit in the wall time.
+    assert sum(timings["fits_per_class"]) <= timings["fits"]

@@ -52,19 +52,21 @@ def test_pool_matches_manual_reductions(shape):
 
 def test_pool_errors():
     with pytest.raises(
-        NeuralError, match=r"pooling='mean' is not one of \('avg', 'max', 'flatten'\)"
+        NeuralError, match=r"pooling='mean' is not one of \('avg', 'max', 'flatten', 'grid'\)"
     ):
         pool(torch.zeros(2, 3), "mean")
     with pytest.raises(NeuralError, match=r"got shape \(5,\)"):
         pool(torch.zeros(5), "avg")
 
 
-@pytest.mark.parametrize("pooling", ["avg", "max", "flatten"])
+@pytest.mark.parametrize("pooling", ["avg", "max", "flatten", "grid"])
 def test_extract_equals_pooled_forward(backbone, data, pooling):
     X, y = data
     with torch.no_grad():
         act = backbone(X)  # (37, 32, 4, 4)
-    expected = {"avg": act.mean((2, 3)), "max": act.amax((2, 3)), "flatten": act.reshape(37, -1)}[
+    cells = act.reshape(37, 32, 2, 2, 2, 2).mean((3, 5)).reshape(37, -1)  # 2x2 cells of 2x2
+    expected = {"avg": act.mean((2, 3)), "max": act.amax((2, 3)), "flatten": act.reshape(37, -1),
+                "grid": cells}[
         pooling
     ]
     latents, labels = extract_latents(
@@ -114,6 +116,23 @@ def test_autocast_stays_close_to_float32(backbone, data):
 def test_progress_bar_can_be_shown(backbone, data, capsys):
     extract_latents(backbone, data[0], progress=True, batch_size=16)
     assert "extract" in capsys.readouterr().err
+
+
+def test_progress_by_default_only_on_a_terminal(backbone, data, monkeypatch):
+    import io
+    import sys
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    for stream, shown in ((io.StringIO(), False), (Terminal(), True)):  # a pipe, a terminal
+        monkeypatch.setattr(sys, "stderr", stream)
+        extract_latents(backbone, data[0], batch_size=16)  # progress=None
+        assert ("extract" in stream.getvalue()) is shown
+        stream.truncate(0)
+        extract_latents(backbone, data[0], batch_size=16, progress=False)
+        assert stream.getvalue() == ""
 
 
 @pytest.mark.parametrize("n", [1, 3, 5])

@@ -22,11 +22,19 @@ def test_count_parameters_total_trainable_and_blocks():
     model = resnet18()
     count = count_parameters(model)
     assert isinstance(count, ParameterCount)
-    assert count.total == count.trainable == 11_173_962
-    # Per block: an independent sum over named_parameters grouped by first path part.
+    # The one count: every parameter plus the batch-norm running means and variances
+    # (two floats per channel, needed at inference); num_batches_tracked (an int) is not
+    # a value. ResNet-18 has 4,800 batch-norm channels.
+    bn_channels = sum(m.num_features for m in model.modules()
+                      if isinstance(m, torch.nn.BatchNorm2d))
+    assert bn_channels == 4_800
+    assert count.trainable == 11_173_962
+    assert count.total == 11_173_962 + 2 * bn_channels
+    # Per block: an independent sum over the state dict's float tensors by first path part.
     expected = {}
-    for name, p in model.named_parameters():
-        expected[name.split(".")[0]] = expected.get(name.split(".")[0], 0) + p.numel()
+    for name, t in model.state_dict().items():
+        if t.is_floating_point():
+            expected[name.split(".")[0]] = expected.get(name.split(".")[0], 0) + t.numel()
     assert count.per_block == {k: expected.get(k, 0) for k, _ in model.named_children()}
     assert list(count.per_block) == [
         "conv1",
@@ -40,7 +48,8 @@ def test_count_parameters_total_trainable_and_blocks():
     ]
     for p in model.layer4.parameters():
         p.requires_grad_(False)
-    assert count_parameters(model).trainable == 11_173_962 - expected["layer4"]
+    layer4 = sum(p.numel() for p in model.layer4.parameters())
+    assert count_parameters(model).trainable == 11_173_962 - layer4
 
 
 def test_count_parameters_shared_and_own():
@@ -59,13 +68,36 @@ def test_count_parameters_shared_and_own():
     assert count.per_block == {"(own)": 3, "enc": 12, "dec": 12}
 
 
-def test_throughput_reports_median_and_spread():
-    model = digits_resnet().train()
-    result = throughput(model, (1, 8, 8), batch_size=16, warmup=1, repeats=5)
+class _Counting(nn.Module):
+    """Counts forward calls; the clock below decides how long each one takes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lin = nn.Linear(4, 2)
+        self.calls = 0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.calls += 1
+        return self.lin(x)
+
+
+def test_throughput_statistics_of_the_timed_passes(monkeypatch):
+    # A fake clock: the k-th timed pass takes durations[k] seconds, so the rates
+    # (batch / duration) and their median, IQR, min and max are known exactly.
+    durations = [0.5, 0.1, 0.25, 1.0, 0.2]
+    ends = np.cumsum(durations)
+    ticks = iter([t for end, d in zip(ends, durations, strict=True) for t in (end - d, end)])
+    monkeypatch.setattr("neural._measure.time.perf_counter", lambda: float(next(ticks)))
+    model = _Counting().train()
+    result = throughput(model, (4,), batch_size=16, warmup=3, repeats=5)
+    rates = 16 / np.array(durations)
     assert isinstance(result, Throughput)
-    assert result.min <= result.median <= result.max and result.iqr >= 0
-    assert result.median > 0 and result.repeats == 5 and result.batch_size == 16
-    assert result.device == "cpu"
+    assert result.median == pytest.approx(np.median(rates))
+    q25, q75 = np.percentile(rates, [25, 75])
+    assert result.iqr == pytest.approx(q75 - q25)
+    assert (result.min, result.max) == (pytest.approx(16.0), pytest.approx(160.0))
+    assert result.repeats == 5 and result.batch_size == 16 and result.device == "cpu"
+    assert model.calls == 3 + 5  # warm-up passes are run but not timed
     assert model.training  # state restored
 
 

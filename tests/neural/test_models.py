@@ -68,7 +68,7 @@ def test_digits_resnet_shapes_and_conv_count():
 
 
 def test_build_model_registry():
-    assert set(MODELS) == {"resnet18", "resnet34", "digits_resnet"}
+    assert set(MODELS) == {"resnet18", "resnet34", "digits_resnet", "cnn1d", "mlp"}
     assert n_params(build_model("digits_resnet", num_classes=3)) == basic_resnet_params(
         (1, 1, 1), (16, 32, 64), 1, 3
     )

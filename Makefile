@@ -11,9 +11,11 @@ install:
 	$(PIP) install -q $(TORCH_CPU)
 	$(PIP) install -q -e ".[plot]"
 
+# $(TORCH_CPU) again beside the extras pins torch in the same resolution, so the test
+# extra's torchvision (which requires torch==2.13.0) can never pull another torch build.
 install-test:
 	$(PIP) install -q $(TORCH_CPU)
-	$(PIP) install -q -e ".[test,docs,plot,lint]"
+	$(PIP) install -q -e ".[test,docs,plot,lint]" "$(TORCH_CPU)"
 
 demo: install
 	$(PYTHON) -m bridge.cli demo  # = `vinet demo`, even where pip's script folder is not on PATH

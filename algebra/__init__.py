@@ -40,6 +40,7 @@ from algebra._orders import (
 )
 from algebra._polyset import PolynomialSet
 from algebra._prune import discriminative_scores, prune_generators
+from algebra._threads import thread_budget
 from algebra._transformer import VanishingIdealTransformer
 from algebra._vca import fit_vca
 from vinet import VinetError, __version__
@@ -81,6 +82,7 @@ __all__ = [
     "random_order_ideal",
     "rational_circle_points",
     "sort_terms",
+    "thread_budget",
     "total_degree",
     "variable_permutation",
 ]

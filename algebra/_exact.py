@@ -21,7 +21,6 @@ of the leading-term ideal (a "corner") form the reduced Gröbner basis.
 
 from __future__ import annotations
 
-import heapq
 import math
 from fractions import Fraction
 from typing import Any
@@ -30,9 +29,11 @@ import numpy as np
 
 from algebra._coefficients import to_fraction
 from algebra._errors import AlgebraError
+from algebra._modular import enumerate_order_ideal, modular_border_basis
 from algebra._monomials import border, divides, monomial_chain, order_ideal_closure, row_index
 from algebra._orders import TermOrder, get_term_order
 from algebra._polyset import PolynomialSet
+from algebra._recover import points_from_multiplication_matrices
 from algebra._validation import check_positive_int, describe
 
 __all__ = ["BorderBasis", "buchberger_moller", "rational_circle_points"]
@@ -44,6 +45,12 @@ MAX_FLOAT_DENOMINATOR = 2**20
 
 def _exact_entry(value: Any, where: str) -> Fraction:
     """One coordinate as a Fraction, with the float rule of :func:`buchberger_moller`."""
+    if isinstance(value, (bool, np.bool_)):
+        # bool is an int subclass, so True would silently become 1: refuse it.
+        raise AlgebraError(
+            f"points{where} = {value!r} is a boolean, not a coordinate; pass numbers "
+            f"(convert a boolean array with points.astype(int) if 0/1 is meant)."
+        )
     if isinstance(value, str):
         try:
             return Fraction(value.strip())
@@ -52,6 +59,14 @@ def _exact_entry(value: Any, where: str) -> Fraction:
                 f"points{where} = {value!r} is not a number; write rationals as '3/5' "
                 f"or pass numbers."
             ) from None
+        except ZeroDivisionError:
+            raise AlgebraError(
+                f"points{where} = {value!r} has a zero denominator; every coordinate must "
+                f"be a finite rational such as '3/5'."
+            ) from None
+    if isinstance(value, Fraction):
+        # A Fraction built from numpy integers keeps them; store Python ints.
+        return Fraction(int(value.numerator), int(value.denominator))
     if isinstance(value, (float, np.floating)):
         value = float(value)
         if not np.isfinite(value):
@@ -168,71 +183,37 @@ def _find_order_ideal(P: np.ndarray, order: TermOrder) -> tuple[np.ndarray, _Ech
     """Buchberger–Möller term enumeration: the order ideal O of the points' ideal."""
     m, n = P.shape
     ech = _Echelon(m)
-    O: list[tuple[int, ...]] = []
     O_vals: list[list[Fraction]] = []
-    leads: list[tuple[int, ...]] = []
-    one = (0,) * n
-    heap: list[tuple[Any, tuple[int, ...], int, int]] = [(order.key(one), one, -1, -1)]
-    seen: set[tuple[int, ...]] = set()
     cols = [list(P[:, k]) for k in range(n)]
-    while heap and len(O) < m:
-        _, t, parent, var = heapq.heappop(heap)
-        if t in seen or any(all(a <= b for a, b in zip(lt, t, strict=True)) for lt in leads):
-            continue
-        seen.add(t)
+
+    def joins(k: int, parent: int, var: int) -> bool:
         if parent < 0:
             v = [Fraction(1)] * m
         else:
             v = [a * b for a, b in zip(O_vals[parent], cols[var], strict=True)]
         c, r = ech.reduce(v)
-        if any(r):
-            ech.add(c, r)
-            O.append(t)
-            O_vals.append(v)
-            for k in range(n):
-                u = tuple(e + (i == k) for i, e in enumerate(t))
-                heapq.heappush(heap, (order.key(u), u, len(O) - 1, k))
-        else:
-            leads.append(t)
+        if not any(r):
+            return False
+        ech.add(c, r)
+        O_vals.append(v)
+        return True
+
+    O = enumerate_order_ideal(m, n, order, joins)
     return np.array(O, dtype=np.int64).reshape(len(O), n), ech
 
 
-def buchberger_moller(points: Any, order: str | TermOrder = "deglex") -> BorderBasis:
-    """The exact O-border basis and reduced Gröbner basis of a finite point set.
+#: The algorithms of :func:`buchberger_moller`.
+METHODS: tuple[str, ...] = ("modular", "fraction")
 
-    Parameters
-    ----------
-    points : array_like of shape (m, n)
-        Distinct points with rational coordinates: integers, :class:`fractions.Fraction`,
-        sympy ``Rational``, strings such as ``"3/5"``, or floats whose exact binary value
-        has a denominator of at most ``2**20`` (like 0.5 or 0.375; 0.1 is rejected
-        because the float is not one tenth).
-    order : str or TermOrder, default "deglex"
-        The term order (any of :data:`~algebra.TERM_ORDERS`).
 
-    Returns
-    -------
-    BorderBasis
-        With ``order_ideal`` (m, n), ``border`` and the exact border basis
-        ``polynomials``; :meth:`BorderBasis.groebner_basis` gives the reduced Gröbner
-        basis.
+def _fraction_border_basis(
+    P: np.ndarray, order: TermOrder
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Buchberger–Möller in :class:`~fractions.Fraction` arithmetic (the reference route).
 
-    Raises
-    ------
-    AlgebraError
-        On non-rational, non-finite, inexact-float or duplicate points, or wrong shapes.
-
-    Examples
-    --------
-    >>> from algebra import buchberger_moller
-    >>> bb = buchberger_moller([[1, 0], [0, 1], [-1, 0], [0, -1]])
-    >>> bb.order_ideal.tolist()
-    [[0, 0], [0, 1], [1, 0], [1, 1]]
-    >>> [str(g) for g in bb.groebner_basis().to_sympy()]
-    ['x0**2 + x1**2 - 1', 'x0*x1**2 - x0', 'x1**3 - x1']
+    Returns ``(O, B, terms, coef, b_rows)`` as
+    :func:`algebra._modular.modular_border_basis` does.
     """
-    order = get_term_order(order)
-    P = _exact_points(points)
     O, ech = _find_order_ideal(P, order)
     B = border(O, order=order)
     terms = order_ideal_closure(np.concatenate([O, B]), order)
@@ -246,6 +227,61 @@ def buchberger_moller(points: Any, order: str | TermOrder = "deglex") -> BorderB
         c, _ = ech.reduce(vals[row])
         coef[row, j] = Fraction(1)
         coef[o_rows, j] = [-x for x in c]
+    return O, B, terms, coef, b_rows
+
+
+def buchberger_moller(
+    points: Any, order: str | TermOrder = "deglex", method: str = "modular"
+) -> BorderBasis:
+    """The exact O-border basis and reduced Gröbner basis of a finite point set.
+
+    Parameters
+    ----------
+    points : array_like of shape (m, n)
+        Distinct points with rational coordinates: integers, :class:`fractions.Fraction`,
+        sympy ``Rational``, strings such as ``"3/5"``, or floats whose exact binary value
+        has a denominator of at most ``2**20`` (like 0.5 or 0.375; 0.1 is rejected
+        because the float is not one tenth).  Booleans are rejected.
+    order : str or TermOrder, default "deglex"
+        The term order (any of :data:`~algebra.TERM_ORDERS`).
+    method : {"modular", "fraction"}, default "modular"
+        ``"modular"`` runs Buchberger–Möller modulo word-size primes in numba
+        kernels, recovers the rationals by Chinese remaindering and rational
+        reconstruction, and proves the result exact before returning it (see
+        :mod:`algebra._modular`); ``"fraction"`` runs it in Python
+        :class:`~fractions.Fraction` arithmetic (much slower; the reference the
+        tests compare against).  Both return the same basis.
+
+    Returns
+    -------
+    BorderBasis
+        With ``order_ideal`` (m, n), ``border`` and the exact border basis
+        ``polynomials``; :meth:`BorderBasis.groebner_basis` gives the reduced Gröbner
+        basis.
+
+    Raises
+    ------
+    AlgebraError
+        On non-rational, non-finite, inexact-float, boolean or duplicate points, a
+        zero denominator, wrong shapes, or an unknown ``method``.
+
+    Examples
+    --------
+    >>> from algebra import buchberger_moller
+    >>> bb = buchberger_moller([[1, 0], [0, 1], [-1, 0], [0, -1]])
+    >>> bb.order_ideal.tolist()
+    [[0, 0], [0, 1], [1, 0], [0, 2]]
+    >>> [str(g) for g in bb.groebner_basis().to_sympy()]
+    ['x0*x1', 'x0**2 + x1**2 - 1', 'x1**3 - x1']
+    """
+    order = get_term_order(order)
+    if method not in METHODS:
+        raise AlgebraError(
+            f"method must be one of {', '.join(repr(m) for m in METHODS)}, got {method!r}."
+        )
+    P = _exact_points(points)
+    route = modular_border_basis if method == "modular" else _fraction_border_basis
+    O, B, terms, coef, b_rows = route(P, order)
     polys = PolynomialSet(terms, coef, order=order, leading=b_rows, order_ideal=O)
     return BorderBasis(points=P, order=order, order_ideal=O, border=B, polynomials=polys)
 
@@ -434,49 +470,29 @@ class BorderBasis:
             for b in range(a + 1, len(M))
         )
 
-    def recover_points(self, max_denominator: int = 10**6) -> np.ndarray:
-        """Recover the points from the multiplication matrices alone.
+    def recover_points(self) -> np.ndarray:
+        """Recover the points, exactly, from the multiplication matrices alone.
 
-        A random combination ``L = Σ r_k M[k]ᵀ`` has the vectors
-        ``u_p = (o(p))_{o in O}`` as eigenvectors (Stetter; Cox, Little & O'Shea,
-        *Using Algebraic Geometry*, §2.4).  Each numerical eigenvector, scaled so its
-        constant-term entry is 1, gives ``p_k = (M[k]ᵀ u)_0``; the coordinates are
-        snapped to rationals with ``Fraction.limit_denominator(max_denominator)`` and
-        then verified exactly (``u_p @ M[k] == p_k u_p`` for every k).
-
-        Parameters
-        ----------
-        max_denominator : int, default 10**6
-            The largest denominator tried when snapping.
+        A linear form ``ℓ`` that separates the points turns the problem univariate
+        (the rational univariate representation; Rouillier 1999): the minimal
+        polynomial of multiplication by ``ℓ`` has the values ``ℓ(p)`` as roots, and
+        every coordinate is a polynomial in ``ℓ`` modulo the ideal.  Everything is
+        exact rational arithmetic, and the rational roots are found modulo a prime,
+        lifted p-adically and checked to be exact roots; no floating point is
+        involved (see :mod:`algebra._recover`).
 
         Returns
         -------
-        ndarray of shape (m, n)
-            The points, rows sorted ascending: object (Fraction) when every snapped
-            point verifies exactly, float64 otherwise.
-        """
-        max_denominator = check_positive_int(max_denominator, "max_denominator")
-        M = self.multiplication_matrices()
-        n, s, _ = M.shape
-        Mf = M.astype(np.float64)
-        rng = np.random.default_rng(0)
-        L = np.einsum("k,kij->ji", rng.uniform(0.5, 1.5, size=n), Mf)
-        _, vecs = np.linalg.eig(L)
-        U = np.real(vecs / vecs[0])  # constant-term entry 1
-        # p_k = (M_k^T u)_0 = Σ_i M_k[i, 0] u_i, for each eigenvector u (column of U)
-        approx = np.stack([U.T @ Mf[k][:, 0] for k in range(n)], axis=1)
-        exact = np.empty((s, n), dtype=object)
-        for (i, k), value in np.ndenumerate(approx):
-            exact[i, k] = Fraction(float(value)).limit_denominator(max_denominator)
-        if len({tuple(r) for r in exact}) == s and all(self._verifies(p) for p in exact):
-            return exact[np.lexsort(exact.T.astype(np.float64)[::-1])]
-        return approx[np.lexsort(approx.T[::-1])]
+        ndarray of object (Fraction), shape (m, n)
+            The points, rows sorted ascending.
 
-    def _verifies(self, p: np.ndarray) -> bool:
-        """Exact check that ``u_p = O(p)`` is a common left eigenvector with values ``p``."""
-        u = np.array(_exact_monomials(p.reshape(1, -1), self.order_ideal), dtype=object)[:, 0]
-        M = self.multiplication_matrices()
-        return all(np.array_equal(u.dot(M[k]), p[k] * u) for k in range(len(M)))
+        Raises
+        ------
+        AlgebraError
+            If the matrices are not those of distinct rational points (only possible
+            for a hand-built :class:`BorderBasis`).
+        """
+        return points_from_multiplication_matrices(self.multiplication_matrices())
 
 
 def rational_circle_points(n_points: int = 8) -> np.ndarray:

@@ -9,6 +9,7 @@ so every other module can use it.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -235,6 +236,38 @@ def check_random_state(random_state: Any) -> np.random.Generator:
     )
 
 
+#: Data whose largest absolute value exceeds this gets a warning from the fits: ψ, the
+#: coefficient normalisations and OAVI's τ assume ``[-1, 1]``, and at ``|x| = 10`` a
+#: degree-``d`` monomial is already ``10^d`` times larger than its coefficient.
+UNSCALED_MAX_ABS = 10.0
+
+
+def warn_if_unscaled(X: np.ndarray, name: str = "X") -> None:
+    """Warn (``UserWarning``) when ``X`` lies far outside ``[-1, 1]``.
+
+    Far outside means a largest absolute value above :data:`UNSCALED_MAX_ABS`; the
+    fits then silently find nothing (or only trivial generators), so the warning
+    names the scaling that fixes it.
+
+    Parameters
+    ----------
+    X : ndarray of shape (m, n)
+        Validated data.
+    name : str, default "X"
+        The parameter name used in the message.
+    """
+    largest = float(np.abs(X).max()) if X.size else 0.0
+    if largest > UNSCALED_MAX_ABS:
+        warnings.warn(
+            f"{name} has values up to {largest:.3g} in absolute value, far outside "
+            f"[-1, 1] (the scale psi and the coefficient normalisations assume); scale "
+            f"it first, e.g. with sklearn.preprocessing.MinMaxScaler(feature_range=(-1, "
+            f"1)), or the fit may find no generators.",
+            UserWarning,
+            stacklevel=4,  # the caller of fit_oavi / fit_abm / fit_vca
+        )
+
+
 def prepare_data(
     X: Any, max_samples: int | None, random_state: Any, name: str = "X"
 ) -> np.ndarray:
@@ -254,9 +287,15 @@ def prepare_data(
     Returns
     -------
     ndarray of shape (min(m, max_samples), n), float64, C-contiguous
+
+    Warns
+    -----
+    UserWarning
+        When ``X`` lies far outside ``[-1, 1]`` (:func:`warn_if_unscaled`).
     """
     rng = check_random_state(random_state)
     X = check_points(X, name=name)
+    warn_if_unscaled(X, name)
     if X.shape[0] < 2:
         raise AlgebraError(
             f"{name} has {X.shape[0]} sample; fitting a vanishing ideal needs at least 2 "

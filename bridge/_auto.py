@@ -26,7 +26,6 @@ import torch
 from scipy.stats import binom
 from sklearn.model_selection import train_test_split
 from torch import nn
-from tqdm.auto import tqdm
 
 import neural
 from bridge._build import Cut, as_data, fit_vinet, prepare_cut
@@ -112,7 +111,7 @@ def tune_vinet(
     val_fraction: float = 0.2,
     alpha: float = 0.05,
     n_jobs: int | None = 1,
-    progress: bool = False,
+    progress: bool | None = None,
     random_state: int = 0,
     fit_kwargs: dict[str, Any] | None = None,
     **settings: Any,
@@ -125,9 +124,10 @@ def tune_vinet(
         The pretrained classifier (as in :func:`build_vinet`).
     node : str
         The cut.
-    train_data : tuple (X, y)
-        Training images and labels; a stratified ``val_fraction`` of them is held out
-        to score the candidates. No other data is read.
+    train_data : tuple (X, y), Dataset or DataLoader
+        Training images and labels (a Dataset or DataLoader is read into memory once);
+        a stratified ``val_fraction`` of them is held out to score the candidates. No
+        other data is read.
     config : VINetConfig, optional
         Where the search starts (default: the defaults); ``settings`` override fields.
     time_budget : float, default=120.0
@@ -210,7 +210,7 @@ def tune_vinet(
     trials.append({"settings": {}, "val_accuracy": float(best_correct.mean()), "gain": None,
                    "sem": None, "p_value": None, "seconds": round(last, 2), "chosen": True,
                    "error": None})
-    bar = tqdm(desc="auto", unit="candidate", disable=not progress, leave=False)
+    bar = neural.progress_bar(desc="auto", unit="candidate", progress=progress, leave=False)
     for name, values in SEARCH_SPACE.items():
         for value in values:
             if getattr(best, name) == value:

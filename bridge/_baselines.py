@@ -35,7 +35,7 @@ __all__ = ["fit_linear", "fit_mlp_head", "fit_random", "linear_probe", "mlp_head
            "random_monomial_baseline"]
 
 
-def fit_linear(cut: Cut, config: VINetConfig, *, random_state: int, progress: bool) -> VINet:
+def fit_linear(cut: Cut, config: VINetConfig, *, random_state: int, progress: bool | None) -> VINet:
     """The linear probe on a prepared cut (see :func:`linear_probe`)."""
     cut, held = holdout_split(cut, config, random_state)
     # With skip the head reads the pooled latents; without, the projected ones (the
@@ -59,7 +59,7 @@ def _reference_tail(reference: Any) -> PolynomialLayer:
 
 
 def fit_random(cut: Cut, reference: VINet, config: VINetConfig, *, random_state: int,
-               progress: bool) -> VINet:
+               progress: bool | None) -> VINet:
     """Random monomials the size of ``reference``'s layer, on a prepared cut."""
     ref = _reference_tail(reference)
     cut, held = holdout_split(cut, config, random_state)
@@ -116,7 +116,7 @@ def mlp_hidden_width(budget: int, n_in: int, n_skip: int, n_classes: int) -> int
 
 
 def fit_mlp_head(cut: Cut, reference: VINet, config: VINetConfig, *, random_state: int,
-                 progress: bool) -> VINet:
+                 progress: bool | None) -> VINet:
     """An MLP head with the parameters of ``reference``'s layer plus head, on a cut."""
     ref = _reference_tail(reference)
     cut, held = holdout_split(cut, config, random_state)
@@ -144,7 +144,7 @@ def linear_probe(
     *,
     arch: str | None = None,
     arch_kwargs: dict[str, Any] | None = None,
-    progress: bool = True,
+    progress: bool | None = None,
     random_state: int = 0,
     **settings: Any,
 ) -> VINet:
@@ -172,7 +172,7 @@ def linear_probe(
 
 def _baseline_cut(model: nn.Module, reference: VINet, train_data: Any,
                   config: VINetConfig | None, settings: dict[str, Any],
-                  progress: bool) -> tuple[Cut, VINet, VINetConfig]:
+                  progress: bool | None) -> tuple[Cut, VINet, VINetConfig]:
     _reference_tail(reference)
     if config is None:
         config = VINetConfig.from_dict(reference.config.get("settings", {}))
@@ -189,7 +189,7 @@ def random_monomial_baseline(
     train_data: Any,
     config: VINetConfig | None = None,
     *,
-    progress: bool = True,
+    progress: bool | None = None,
     random_state: int = 0,
     **settings: Any,
 ) -> VINet:
@@ -207,7 +207,7 @@ def random_monomial_baseline(
         The pretrained classifier ``reference`` was cut from (the teacher).
     reference : VINet
         A model from :func:`build_vinet`.
-    train_data : tuple (X, y)
+    train_data : tuple (X, y), Dataset or DataLoader
         The training data ``reference`` was built on.
     config : VINetConfig, optional
         The recipe; default: the one ``reference`` was built with.
@@ -230,7 +230,7 @@ def mlp_head_baseline(
     train_data: Any,
     config: VINetConfig | None = None,
     *,
-    progress: bool = True,
+    progress: bool | None = None,
     random_state: int = 0,
     **settings: Any,
 ) -> VINet:

@@ -21,6 +21,7 @@ model of a comparison sees the same inputs and the same training recipe.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +30,7 @@ import torch
 from joblib import Parallel, delayed
 from sklearn.model_selection import train_test_split
 from torch import nn
-from tqdm.auto import tqdm
+from torch.utils.data import DataLoader, Dataset
 
 import neural
 from algebra import PolynomialSet, fit_vanishing_ideal, prune_generators
@@ -37,10 +38,16 @@ from bridge._config import VINetConfig, resolve_config
 from bridge._errors import BridgeError
 from bridge._layer import PolynomialLayer
 from bridge._training import TailInputs, fit_tail, new_head
-from bridge._vinet import Pool, VINet
+from bridge._vinet import Pool, VINet, sample_shape
 
-__all__ = ["Cut", "as_data", "assemble", "build_vinet", "check_cut", "fit_polynomials",
-           "fit_projection", "fit_vinet", "holdout_split", "prepare_cut", "train_tail"]
+__all__ = ["PHASES", "Cut", "as_data", "assemble", "build_vinet", "check_cut",
+           "fit_polynomials", "fit_projection", "fit_vinet", "holdout_split", "prepare_cut",
+           "train_tail"]
+
+
+#: The phases of :attr:`VINet.timings_`, in pipeline order (``fits_per_class`` and
+#: ``total`` are there too).
+PHASES = ("extraction", "preprocessing", "fits", "pruning", "fine_tuning")
 
 
 @dataclass
@@ -52,16 +59,24 @@ class Cut:
     x: torch.Tensor  # (N, D) float32 pooled latents of the training images
     y: torch.Tensor  # (N,) int64 labels
     teacher: torch.Tensor | None  # (N, C) the full network's logits, for distillation
-    images: torch.Tensor  # (N, *input_shape) the training images
+    images: torch.Tensor | None  # (N, *input_shape) the training images; None if streamed
     meta: dict[str, Any]  # arch, node, input shape, classes, latent width
+    seconds: float = 0.0  # the extraction's wall time (cut, latents, teacher)
 
 
 def as_data(data: Any, name: str = "train_data") -> tuple[torch.Tensor, torch.Tensor]:
-    """Validate ``(X, y)`` and return float32 images and int64 labels as tensors."""
+    """Validate labelled data and return float32 images and int64 labels as tensors.
+
+    ``data`` is a pair ``(X, y)`` of tensors or arrays, or a torch ``Dataset`` or
+    ``DataLoader`` of ``(image, label)`` items, read once (in its order) into tensors.
+    """
+    if isinstance(data, (Dataset, DataLoader)):
+        data = _read_all(data, name)
     if not isinstance(data, (tuple, list)) or len(data) != 2:
         raise BridgeError(
-            f"{name} must be a pair (X, y) of images (N, ...) and labels (N,), got "
-            f"{type(data).__name__}; e.g. neural.load_digits('train')."
+            f"{name} must be a pair (X, y) of images (N, ...) and labels (N,), a Dataset or "
+            f"a DataLoader of (image, label) items, got {type(data).__name__}; e.g. "
+            "neural.load_digits('train')."
         )
     X = torch.as_tensor(np.asarray(data[0]) if not isinstance(data[0], torch.Tensor) else data[0])
     y = torch.as_tensor(np.asarray(data[1]) if not isinstance(data[1], torch.Tensor) else data[1])
@@ -73,6 +88,46 @@ def as_data(data: Any, name: str = "train_data") -> tuple[torch.Tensor, torch.Te
     if y.dtype.is_floating_point or y.dtype == torch.bool:
         raise BridgeError(f"{name} labels must be integers 0..C-1, got dtype {y.dtype}.")
     return X.float(), y.long()
+
+
+def _read_all(data: Any, name: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """The images and labels of a Dataset or DataLoader, in one pass, as tensors."""
+    shape = sample_shape(data)
+    try:
+        images, labels = neural.extract_latents(nn.Identity(), data, pooling="flatten",
+                                                progress=False)
+    except neural.NeuralError as exc:
+        raise BridgeError(f"{name}: {exc}") from exc
+    if labels is None:
+        raise BridgeError(f"{name} yields images without labels; its items must be "
+                          "(image, label) pairs.")
+    return torch.from_numpy(images).reshape(-1, *shape), torch.from_numpy(labels)
+
+
+def _check_labels(labels: np.ndarray, n_classes: int) -> None:
+    """Every class ``0..n_classes-1`` of the model has training samples, and no other."""
+    missing = sorted(set(range(n_classes)) - set(np.unique(labels).tolist()))
+    if missing or labels.min() < 0 or labels.max() >= n_classes:
+        raise BridgeError(
+            f"train_data must contain every class 0..{n_classes - 1} of the model's "
+            f"{n_classes} outputs (a class without samples has no vanishing ideal), but "
+            f"class(es) {missing or sorted(set(labels.tolist()) - set(range(n_classes)))} "
+            "are absent or out of range; add samples of every class."
+        )
+
+
+class _Latents(nn.Module):
+    """The pooled latents at the cut, and the full network's logits beside them: one
+    pass over streamed data computes both, in the same order (a shuffling DataLoader
+    gives another order on every pass)."""
+
+    def __init__(self, backbone: nn.Module, pool: Pool, model: nn.Module | None) -> None:
+        super().__init__()
+        self.backbone, self.pool, self.model = backbone, pool, model
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        latents = self.pool(self.backbone(x))
+        return latents if self.model is None else torch.cat([latents, self.model(x)], dim=1)
 
 
 def check_cut(model: nn.Module, node: str, example: torch.Tensor) -> tuple[int, int]:
@@ -114,37 +169,68 @@ def check_cut(model: nn.Module, node: str, example: torch.Tensor) -> tuple[int, 
 
 def prepare_cut(model: nn.Module, node: str, train_data: Any, config: VINetConfig, *,
                 arch: str | None, arch_kwargs: dict[str, Any] | None,
-                progress: bool, teacher: torch.Tensor | None = None) -> Cut:
+                progress: bool | None, teacher: torch.Tensor | None = None) -> Cut:
     """Step 1: cut, pool the latents of the training images once, the teacher's logits.
 
     ``teacher`` (the full network's logits of ``train_data``) may be passed when it is
     already at hand (several cuts of one model); otherwise it is computed when
-    ``config.distill > 0`` (a zero weight leaves it unused).
+    ``config.distill > 0`` (a zero weight leaves it unused). A ``Dataset`` or
+    ``DataLoader`` is streamed through the network once (latents and teacher logits in
+    the same pass) when the backbone stays frozen; fine-tuning the backbone needs the
+    images, so then it is read into memory first.
     """
-    X, y = as_data(train_data)
-    _, n_classes = check_cut(model, node, X[:1])
-    labels = y.numpy()
-    missing = sorted(set(range(n_classes)) - set(np.unique(labels).tolist()))
-    if missing or labels.min() < 0 or labels.max() >= n_classes:
-        raise BridgeError(
-            f"train_data must contain every class 0..{n_classes - 1} of the model's "
-            f"{n_classes} outputs (a class without samples has no vanishing ideal), but "
-            f"class(es) {missing or sorted(set(labels.tolist()) - set(range(n_classes)))} "
-            "are absent or out of range; add samples of every class."
-        )
-    backbone = neural.truncate(model, node).eval()
+    start = time.perf_counter()
+    stream = isinstance(train_data, (Dataset, DataLoader)) and config.freeze_backbone
+    if stream:
+        X = None
+        example = torch.as_tensor(_first_item(train_data)[0])[None].float()
+    else:
+        X, y = as_data(train_data)
+        example = X[:1]
+    _, n_classes = check_cut(model, node, example)
+    if not stream:
+        _check_labels(y.numpy(), n_classes)
+    backbone = neural.truncate(model, node, example_input=example).eval()
     for p in backbone.parameters():
         p.requires_grad_(not config.freeze_backbone)
     pool = Pool(config.pooling, config.grid)
-    latents, _ = neural.extract_latents(backbone, X, pooling=config.pooling, grid=config.grid,
-                                        progress=progress)
-    if teacher is None and config.distill > 0:
-        logits, _ = neural.extract_latents(model, X, pooling="flatten", progress=False)
-        teacher = torch.as_tensor(logits).float()
+    if stream:
+        wants_teacher = teacher is None and config.distill > 0
+        both = _Latents(backbone, pool, model if wants_teacher else None)
+        out, labels = neural.extract_latents(both, train_data, pooling="flatten",
+                                             progress=progress)
+        if labels is None:
+            raise BridgeError("train_data yields images without labels; its items must be "
+                              "(image, label) pairs.")
+        _check_labels(labels, n_classes)
+        y = torch.from_numpy(labels).long()
+        width = out.shape[1] - (n_classes if wants_teacher else 0)
+        latents = out[:, :width]
+        if wants_teacher:
+            teacher = torch.as_tensor(out[:, width:]).float()
+    else:
+        latents, _ = neural.extract_latents(backbone, X, pooling=config.pooling,
+                                            grid=config.grid, progress=progress)
+        if teacher is None and config.distill > 0:
+            logits, _ = neural.extract_latents(model, X, pooling="flatten", progress=False)
+            teacher = torch.as_tensor(logits).float()
     meta = {"arch": arch, "arch_kwargs": dict(arch_kwargs or {}), "node": node,
-            "input_shape": list(X.shape[1:]), "n_classes": n_classes,
+            "input_shape": list(example.shape[1:]), "n_classes": n_classes,
             "latent_width": int(latents.shape[1])}
-    return Cut(backbone, pool, torch.as_tensor(latents).float(), y, teacher, X, meta)
+    return Cut(backbone, pool, torch.as_tensor(latents).float(), y, teacher, X, meta,
+               seconds=time.perf_counter() - start)
+
+
+def _first_item(data: Dataset | DataLoader) -> Any:
+    dataset = data.dataset if isinstance(data, DataLoader) else data
+    if not hasattr(dataset, "__len__") or len(dataset) == 0:
+        raise BridgeError("train_data is an empty Dataset (or one of unknown length); pass a "
+                          "map-style Dataset of (image, label) items.")
+    item = dataset[0]
+    if not isinstance(item, (tuple, list)) or len(item) < 2:
+        raise BridgeError("train_data yields images without labels; its items must be "
+                          "(image, label) pairs.")
+    return item
 
 
 def holdout_split(cut: Cut, config: VINetConfig, random_state: int) -> tuple[Cut, Cut | None]:
@@ -211,39 +297,26 @@ def fit_projection(x: torch.Tensor, config: VINetConfig) -> nn.Module:
     return linear
 
 
-def _fit_class(z: np.ndarray, label: int, method: str, fit_kwargs: dict[str, Any]) -> PolynomialSet:
-    """Generators of one class's approximate vanishing ideal, labelled with the class."""
+def _fit_class(z: np.ndarray, label: int, method: str,
+               fit_kwargs: dict[str, Any]) -> tuple[PolynomialSet, float]:
+    """Generators of one class's approximate vanishing ideal, labelled with the class, and
+    the seconds the fit took (measured where it ran: a joblib worker, say)."""
+    start = time.perf_counter()
     G = fit_vanishing_ideal(z, method=method, **fit_kwargs)
-    if len(G) == 0:
-        return G
-    return PolynomialSet(G.terms, G.coef, order=G.order, leading=G.leading, mse=G.mse,
-                         labels=np.full(len(G), label), order_ideal=G.order_ideal)
-
-
-def _unit_rms(G: PolynomialSet, z: np.ndarray) -> PolynomialSet:
-    """``G`` with each generator divided by its root-mean-square on its own class ``z``.
-
-    The discriminative score of :func:`algebra.prune_generators` (min over the other
-    classes of the mean ``|g|``) depends on each generator's scale, which OAVI does not
-    fix; on unit-RMS generators it becomes the ratio of how large ``g`` is elsewhere to
-    how large it is where it should vanish: scale-free. Measured in the evaluation
-    suite's research (``docs/benchmarks.md``): the same mean accuracy as the raw score,
-    and above random monomials on every seed where the raw score was not.
-    """
-    if len(G) == 0:
-        return G
-    rms = np.sqrt(np.mean(G.evaluate(z) ** 2, axis=0))
-    scale = np.where(rms > 1e-12, 1.0 / np.maximum(rms, 1e-12), 1.0)
-    mse = None if G.mse is None else np.asarray(G.mse) * scale**2
-    return PolynomialSet(G.terms, np.asarray(G.coef, dtype=np.float64) * scale, order=G.order,
-                         leading=G.leading, mse=mse, labels=G.labels,
-                         order_ideal=G.order_ideal)
+    if len(G):
+        G = PolynomialSet(G.terms, G.coef, order=G.order, leading=G.leading, mse=G.mse,
+                          labels=np.full(len(G), label), order_ideal=G.order_ideal)
+    return G, time.perf_counter() - start
 
 
 def fit_polynomials(z: torch.Tensor, y: torch.Tensor, config: VINetConfig, *,
-                    n_jobs: int | None, random_state: int, progress: bool,
-                    fit_kwargs: dict[str, Any]) -> PolynomialLayer:
-    """Steps 3-5: per-class generators on ``z``, pruned, compiled, scaled to unit RMS."""
+                    n_jobs: int | None, random_state: int, progress: bool | None,
+                    fit_kwargs: dict[str, Any]) -> tuple[PolynomialLayer, dict[str, Any]]:
+    """Steps 3-5: per-class generators on ``z``, pruned, compiled, scaled to unit RMS.
+
+    Returns the layer and its timings: ``fits`` (wall seconds of the per-class fits),
+    ``fits_per_class`` (each class's own seconds) and ``pruning`` (pruning and compiling).
+    """
     z64 = z.double().numpy()
     labels = y.numpy()
     classes = range(int(labels.max()) + 1)
@@ -252,25 +325,30 @@ def fit_polynomials(z: torch.Tensor, y: torch.Tensor, config: VINetConfig, *,
     jobs = (delayed(_fit_class)(z64[labels == c], c, config.method,
                                 {**settings, "random_state": random_state + c})
             for c in classes)
-    bar = tqdm(total=len(classes), desc=f"{config.method} per class", unit="class",
-               disable=not progress, leave=False)
-    sets = []
-    for G in Parallel(n_jobs=n_jobs, return_as="generator")(jobs):
+    start = time.perf_counter()
+    bar = neural.progress_bar(total=len(classes), progress=progress,
+                              desc=f"{config.method} per class", unit="class", leave=False)
+    sets, per_class = [], []
+    for G, seconds in Parallel(n_jobs=n_jobs, return_as="generator")(jobs):
         sets.append(G)
+        per_class.append(seconds)
         bar.update()
     bar.close()
+    timings: dict[str, Any] = {"fits": time.perf_counter() - start, "fits_per_class": per_class}
     if sum(len(G) for G in sets) == 0:
         raise BridgeError(
             f"No class has a generator with psi={config.psi} and max_degree="
             f"{config.max_degree}; the latents are not described by low-degree polynomials "
             "at this tolerance: raise psi or max_degree, or lower n_components."
         )
-    sets = prune_generators([_unit_rms(G, z64[labels == c]) for c, G in enumerate(sets)],
-                            z64, labels, keep=config.keep)
+    start = time.perf_counter()
+    # The score divides by each generator's RMS on its class: OAVI's scale drops out.
+    sets = prune_generators(sets, z64, labels, keep=config.keep)
     poly = PolynomialLayer.from_polynomials(
         PolynomialSet.concatenate([G for G in sets if len(G)]))
     poly.feature_scale_(z.float())
-    return poly
+    timings["pruning"] = time.perf_counter() - start
+    return poly, timings
 
 
 def _to_standard(linear: nn.Linear, mean: torch.Tensor, std: torch.Tensor,
@@ -323,7 +401,7 @@ class _Tail(nn.Module):
 
 
 def train_tail(net: VINet, cut: Cut, config: VINetConfig, *, random_state: int,
-               progress: bool, held: Cut | None = None) -> list[float]:
+               progress: bool | None, held: Cut | None = None) -> list[float]:
     """Step 6 for any model of a comparison: train ``net``'s head (and features) on ``cut``.
 
     The pooled latents are standardised for training (per mini-batch) and the
@@ -366,7 +444,7 @@ def build_vinet(
     n_jobs: int | None = 1,
     arch: str | None = None,
     arch_kwargs: dict[str, Any] | None = None,
-    progress: bool = True,
+    progress: bool | None = None,
     random_state: int = 0,
     fit_kwargs: dict[str, Any] | None = None,
     **settings: Any,
@@ -380,9 +458,12 @@ def build_vinet(
         ``(N, n_classes)`` logits. Left unchanged; it is also the distillation teacher.
     node : str
         Where to cut (a name from :func:`neural.list_nodes`), before the classifier.
-    train_data : tuple (X, y)
+    train_data : tuple (X, y), Dataset or DataLoader
         Training images ``(N, *input_shape)`` and labels ``(N,)`` in
-        ``0..n_classes-1``; every class must be present.
+        ``0..n_classes-1``; every class must be present. A torch ``Dataset`` or
+        ``DataLoader`` of ``(image, label)`` items (a torchvision ``ImageFolder``, say)
+        is streamed through the network once, in batches, with a frozen backbone;
+        ``freeze_backbone=False`` reads its images into memory.
     config : VINetConfig or None, default=None
         The settings; ``None``: the defaults, ``VINetConfig()``. To have them chosen on
         a validation split of ``train_data``, pass the result of
@@ -393,8 +474,9 @@ def build_vinet(
     arch, arch_kwargs : str and dict, optional
         The registered architecture of ``model`` (:data:`neural.MODELS`) and its
         constructor options, stored so that :meth:`VINet.load` can rebuild it.
-    progress : bool, default=True
-        Progress bars for extraction, per-class fits and fine-tuning.
+    progress : bool or None, default=None
+        Progress bars for extraction, per-class fits and fine-tuning: ``True`` shows
+        them, ``False`` hides them, ``None`` shows them only when stderr is a terminal.
     random_state : int, default=0
         Seeds the per-class subsampling, the head's initialisation and the mini-batch
         order.
@@ -406,8 +488,12 @@ def build_vinet(
     Returns
     -------
     VINet
-        In eval mode; :attr:`VINet.config` holds the settings (``config["settings"]``)
-        and :attr:`VINet.history_` the fine-tuning losses.
+        In eval mode; :attr:`VINet.config` holds the settings (``config["settings"]``),
+        :attr:`VINet.history_` the fine-tuning losses and :attr:`VINet.timings_` the
+        seconds of each phase: ``extraction`` (cut, latents, teacher logits),
+        ``preprocessing`` (PCA and scaling), ``fits`` (the per-class generator fits,
+        wall time; ``fits_per_class``: each class's own), ``pruning`` (pruning and
+        compiling the layer), ``fine_tuning`` (head and coefficients) and ``total``.
 
     Raises
     ------
@@ -432,20 +518,33 @@ def assemble(cut: Cut, proj: nn.Module | None, features: nn.Module | None, head:
 
 
 def fit_vinet(cut: Cut, config: VINetConfig, *, n_jobs: int | None, random_state: int,
-              progress: bool, fit_kwargs: dict[str, Any]) -> VINet:
-    """Steps 2-6 on a prepared cut (shared by :func:`build_vinet` and the automatic mode)."""
+              progress: bool | None, fit_kwargs: dict[str, Any]) -> VINet:
+    """Steps 2-6 on a prepared cut (shared by :func:`build_vinet` and the automatic mode).
+
+    The model's :attr:`~VINet.timings_` holds the seconds of each phase (see
+    :func:`build_vinet`).
+    """
+    start = time.perf_counter()
     cut, held = holdout_split(cut, config, random_state)
     proj = fit_projection(cut.x, config)
     with torch.no_grad():
         z = proj(cut.x)
-    poly = fit_polynomials(z, cut.y, config, n_jobs=n_jobs, random_state=random_state,
-                           progress=progress, fit_kwargs=fit_kwargs)
+    timings: dict[str, Any] = {"extraction": cut.seconds,
+                               "preprocessing": time.perf_counter() - start}
+    poly, fit_timings = fit_polynomials(z, cut.y, config, n_jobs=n_jobs,
+                                        random_state=random_state, progress=progress,
+                                        fit_kwargs=fit_kwargs)
+    timings.update(fit_timings)
     n_classes = cut.meta["n_classes"]
     width = (cut.x.shape[1] if config.skip else 0) + poly.out_features
     head = new_head(width, n_classes, random_state)
     meta = {**cut.meta, "kind": "vinet", "method": config.method,
             "n_generators": [int((poly.labels == c).sum()) for c in range(n_classes)]}
     net = assemble(cut, proj, poly, head, config, meta)
+    start = time.perf_counter()
     net.history_ = train_tail(net, cut, config, random_state=random_state, progress=progress,
                               held=held)
+    timings["fine_tuning"] = time.perf_counter() - start
+    timings["total"] = sum(timings[k] for k in PHASES)
+    net.timings_ = timings
     return net.eval()

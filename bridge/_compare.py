@@ -21,7 +21,6 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 import neural
 from bridge._baselines import fit_linear, fit_mlp_head, fit_random
@@ -140,7 +139,7 @@ def compare_cuts(
     arch: str | None = None,
     arch_kwargs: dict[str, Any] | None = None,
     throughput_repeats: int = 10,
-    progress: bool = True,
+    progress: bool | None = None,
     **settings: Any,
 ) -> dict[str, Any]:
     """Build VI-Net and its baselines at every cut and seed; measure them beside the full network.
@@ -173,8 +172,9 @@ def compare_cuts(
         Timed passes per model of the first seed, in interleaved rounds
         (:func:`interleaved_throughput`; the fastest is reported, batch 256); ``0``
         skips the timing.
-    progress : bool, default=True
-        One progress bar over the models built (the builders' own bars are off).
+    progress : bool or None, default=None
+        One progress bar over the models built (the builders' own bars are off);
+        ``None``: only when stderr is a terminal.
     **settings
         Fields of :class:`VINetConfig`.
 
@@ -208,8 +208,8 @@ def compare_cuts(
     first: dict[tuple[str, str], nn.Module] = {}
     removed: dict[str, float] = {}
     full_acc = []
-    bar = tqdm(total=len(seeds) * len(nodes) * len(kinds), desc="models", unit="model",
-               disable=not progress, leave=False)
+    bar = neural.progress_bar(total=len(seeds) * len(nodes) * len(kinds), progress=progress,
+                              desc="models", unit="model", leave=False)
     for seed, model, (X_train, y_train), (X_test, y_test) in zip(seeds, nets_in, trains, tests,
                                                                  strict=True):
         full_acc.append(100.0 * neural.accuracy(model, (X_test, y_test)))

@@ -16,8 +16,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
+import neural
 from bridge._config import VINetConfig
 
 __all__ = ["TailInputs", "distillation_loss", "fit_tail", "init_head", "new_head"]
@@ -164,7 +164,7 @@ def _held_out_score(tail: nn.Module, held: TailInputs,
 
 
 def fit_tail(tail: nn.Module, inputs: TailInputs, config: VINetConfig, *, random_state: int,
-             progress: bool, encoder: nn.Module | None = None, held: TailInputs | None = None,
+             progress: bool | None, encoder: nn.Module | None = None, held: TailInputs | None = None,
              n_linear: int | None = None) -> tuple[list[float], dict[str, float]]:
     """Fit ``tail`` (pooled latents to logits) with the recipe of ``config``.
 
@@ -204,8 +204,8 @@ def fit_tail(tail: nn.Module, inputs: TailInputs, config: VINetConfig, *, random
     opt = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.epochs)
     gen = torch.Generator().manual_seed(random_state)
-    bar = tqdm(range(config.epochs), desc="fine-tune", unit="epoch", disable=not progress,
-               leave=False)
+    bar = neural.progress_bar(range(config.epochs), progress=progress, desc="fine-tune",
+                              unit="epoch", leave=False)
     tail.train()
     if encoder is not None:  # the backbone keeps the pretrained batch-norm statistics
         encoder.eval()

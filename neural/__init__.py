@@ -36,6 +36,7 @@ from neural._train import (
     train_classifier,
 )
 from neural._truncate import NodeInfo, list_nodes, truncate
+from neural._util import progress_bar
 from vinet import VinetError
 
 __all__ = [
@@ -71,6 +72,7 @@ __all__ = [
     "mlp",
     "pool",
     "pretrained_digits_model",
+    "progress_bar",
     "resnet18",
     "resnet34",
     "save_shard",

@@ -21,7 +21,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, IterableDataset, Subset
-from tqdm.auto import tqdm
 
 from neural._errors import NeuralError
 from neural._util import (
@@ -29,6 +28,7 @@ from neural._util import (
     check_module,
     is_int,
     model_dtype,
+    progress_bar,
     resolve_device,
     shape_error,
     to_model_input,
@@ -200,7 +200,7 @@ def extract_latents(
     batch_size: int = 256,
     device: str | torch.device | None = None,
     autocast: bool | torch.dtype = False,
-    progress: bool = True,
+    progress: bool | None = None,
     shard: tuple[int, int] | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Run ``model`` over ``data`` and return one pooled feature vector per sample.
@@ -229,8 +229,9 @@ def extract_latents(
     autocast : bool or torch.dtype, default=False
         Run under :func:`torch.autocast` (``True`` uses the device's default low
         precision dtype); the latents are returned as float32 regardless.
-    progress : bool, default=True
-        Show a tqdm progress bar.
+    progress : bool or None, default=None
+        A tqdm progress bar: ``True`` shows it, ``False`` hides it, ``None`` shows it
+        only when stderr is a terminal (not in a log file or a pipe).
     shard : tuple (i, n), optional
         Extract only the ``i``-th of ``n`` contiguous parts of the data (see
         :func:`save_shard` and :func:`load_shards`).
@@ -273,7 +274,8 @@ def extract_latents(
         with (
             torch.no_grad(),
             amp,
-            tqdm(total=n, desc="extract", unit="img", disable=not progress, leave=False) as bar,
+            progress_bar(total=n, progress=progress, desc="extract", unit="img",
+                         leave=False) as bar,
         ):
             for batch in batches:
                 x, y = split_batch(batch)

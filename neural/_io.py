@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,16 +23,20 @@ def _existing(path: str | os.PathLike, what: str) -> Path:
     return p
 
 
-def load_model(arch: str, weights: str | os.PathLike, **kwargs: Any) -> nn.Module:
-    """Build the registered architecture ``arch`` and load a ``state_dict`` into it.
+def load_model(
+    arch: str | Callable[..., nn.Module], weights: str | os.PathLike, **kwargs: Any
+) -> nn.Module:
+    """Build the architecture ``arch`` and load a ``state_dict`` into it.
 
     Loading uses ``torch.load(..., weights_only=True)``, which unpickles only tensors
     and plain containers, so a weights file cannot run code.
 
     Parameters
     ----------
-    arch : str
-        A key of :data:`MODELS` (``"resnet18"``, ``"resnet34"``, ``"digits_resnet"``).
+    arch : str or callable
+        A key of :data:`MODELS` (``"resnet18"``, ``"resnet34"``, ``"digits_resnet"``),
+        or a function that returns the ``nn.Module`` (a model class, or a factory such
+        as ``torchvision.models.resnet18``), called with ``**kwargs``.
     weights : path
         A file saved with ``torch.save(model.state_dict(), path)``, or a dict holding
         one under ``"state_dict"`` (as the :func:`pretrained_digits_model` cache does).
@@ -50,7 +55,16 @@ def load_model(arch: str, weights: str | os.PathLike, **kwargs: Any) -> nn.Modul
         fit the architecture (the message lists missing, unexpected and mis-shaped
         entries).
     """
-    model = build_model(arch, **kwargs)
+    if callable(arch):
+        model = arch(**kwargs)
+        arch = getattr(arch, "__qualname__", repr(arch))
+        if not isinstance(model, nn.Module):
+            raise NeuralError(
+                f"arch={arch!r} returned a {type(model).__name__}, not an nn.Module; pass a "
+                "function that builds the network."
+            )
+    else:
+        model = build_model(arch, **kwargs)
     path = _existing(weights, "weights")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)

@@ -12,7 +12,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
 from neural._data import DIGITS_RANDOM_STATE, DIGITS_TEST_SIZE, load_digits
 from neural._errors import NeuralError
@@ -23,6 +22,7 @@ from neural._util import (
     check_module,
     is_int,
     model_dtype,
+    progress_bar,
     resolve_device,
     shape_error,
     to_model_input,
@@ -48,7 +48,7 @@ def train_classifier(
     weight_decay: float = 5e-4,
     seed: int = 0,
     device: str | torch.device | None = None,
-    progress: bool = True,
+    progress: bool | None = None,
     num_threads: int | None = None,
 ) -> nn.Module:
     """Train ``model`` with cross-entropy: AdamW with a cosine learning-rate decay.
@@ -75,8 +75,9 @@ def train_classifier(
         Seeds the shuffling.
     device : str or torch.device, optional
         Default: the model's device.
-    progress : bool, default=True
-        Show a tqdm progress bar over the epochs with the running loss.
+    progress : bool or None, default=None
+        A tqdm progress bar over the epochs with the running loss: ``True`` shows it,
+        ``False`` hides it, ``None`` shows it only when stderr is a terminal.
     num_threads : int, optional
         CPU threads for torch during training (restored afterwards); default: leave
         torch's setting alone. One thread is fastest for small models: their
@@ -132,12 +133,13 @@ def _fit(
     sched: torch.optim.lr_scheduler.LRScheduler,
     epochs: int,
     dev: torch.device,
-    progress: bool,
+    progress: bool | None,
 ) -> None:
     """The epoch loop of :func:`train_classifier`."""
     model.train()
     dtype = model_dtype(model)
-    bar = tqdm(range(epochs), desc="train", unit="epoch", disable=not progress, leave=False)
+    bar = progress_bar(range(epochs), progress=progress, desc="train", unit="epoch",
+                       leave=False)
     for _ in bar:
         total, count = 0.0, 0
         for batch in loader:

@@ -14,8 +14,9 @@ truncated module holds exactly the parameters it needs.
 
 A model that fx cannot trace (data-dependent control flow, say) gets an error that
 names the operation that stopped tracing; cuts at module boundaries still work
-through a fallback (a prefix of an ``nn.Sequential``, or a forward hook that stops
-the forward pass at the chosen submodule).
+through a fallback: a prefix of an ``nn.Sequential``, or, given an example input, a
+forward hook that stops the forward pass at the chosen submodule, with the modules that
+run only after it (found by running the example once) dropped. The tail is never kept.
 """
 
 from __future__ import annotations
@@ -280,22 +281,32 @@ def _list_module_boundaries(model: nn.Module, example_input: torch.Tensor) -> li
                 seen.append(NodeInfo(path, "module", type(mod).__name__, shape))
 
         handles.append(module.register_forward_hook(hook))
+    _run_once(model, model, example_input, handles)
+    return seen
+
+
+def _run_once(model: nn.Module, forward: Any, example_input: torch.Tensor,
+              handles: list[Any]) -> None:
+    """Run ``forward`` (``model``, or a module wrapping it) once on ``example_input``, in
+    eval mode and without gradients; then restore every module's train/eval state and
+    remove the hooks ``handles``."""
     states = _states(model)
     x = to_model_input(example_input, example_input.device, model_dtype(model))
     try:
         model.eval()
         with torch.no_grad():
-            model(x)
+            forward(x)
     except INPUT_ERRORS as exc:
         raise shape_error(model, x.shape, exc, "example_input", x.dtype) from exc
     finally:
         _restore(states)
         for h in handles:
             h.remove()
-    return seen
 
 
-def truncate(model: nn.Module, node: str | NodeInfo) -> nn.Module:
+def truncate(
+    model: nn.Module, node: str | NodeInfo, *, example_input: torch.Tensor | None = None
+) -> nn.Module:
     """Return a new module that computes ``model`` up to and including ``node``.
 
     Parameters
@@ -306,6 +317,11 @@ def truncate(model: nn.Module, node: str | NodeInfo) -> nn.Module:
         A cut point from :func:`list_nodes`: a module path (``"layer3.1.bn1"``), a
         functional node (``"add_3"``), its fx spelling (``"layer3_1_bn1"``) or a
         container module (``"layer2"``, meaning its output).
+    example_input : torch.Tensor, optional
+        A batch the model accepts. Used only when torch.fx cannot trace the model and
+        ``node`` is a submodule that is not a prefix of an ``nn.Sequential``: the model
+        then runs once on it (eval mode, no gradients), and the modules that start only
+        after ``node`` has produced its output are dropped from the cut.
 
     Returns
     -------
@@ -314,14 +330,18 @@ def truncate(model: nn.Module, node: str | NodeInfo) -> nn.Module:
         ``model``) mapping the model's input to the activation at ``node``, e.g.
         ``(N, C, H, W)``. Modules after the cut and their parameters are gone; the
         device, dtype and train/eval state of every kept module are those of
-        ``model``.
+        ``model``. For a model fx cannot trace: an ``nn.Sequential`` prefix, or a
+        module that runs a copy of the model and stops at ``node`` (the modules that
+        ran only after it replaced by parameterless placeholders that raise a
+        :class:`NeuralError` if an input ever reaches them).
 
     Raises
     ------
     NeuralError
-        If ``node`` is unknown (the message lists the closest and the valid names),
-        or if the model cannot be traced and ``node`` is not a module boundary (the
-        message names the operation that stopped tracing).
+        If ``node`` is unknown (the message lists the closest and the valid names), or
+        if the model cannot be traced and ``node`` is not a module boundary (the
+        message names the operation that stopped tracing), or needs ``example_input``
+        and none was given.
 
     Warns
     -----
@@ -332,7 +352,7 @@ def truncate(model: nn.Module, node: str | NodeInfo) -> nn.Module:
     try:
         gm, outputs = _trace(model)
     except _TraceFailure as failure:
-        return _fallback_cut(model, node, failure)
+        return _fallback_cut(model, node, failure, example_input)
     target = _lookup(gm, outputs, node)
     graph = gm.graph
     nodes = list(graph.nodes)
@@ -357,10 +377,12 @@ def truncate(model: nn.Module, node: str | NodeInfo) -> nn.Module:
 
 
 class _HookCut(nn.Module):
-    """Fallback cut: run ``model`` and stop at the output of submodule ``path``.
+    """Fallback cut for a model fx cannot trace: run it and stop at submodule ``path``.
 
-    Used only for models fx cannot trace; the modules after the cut stay inside
-    (without a trace nothing tells which of them run after ``path``).
+    A forward hook on ``path`` raises :class:`_StopForward` with its output, so nothing
+    after the cut runs. The modules that ran only after the cut on the example input are
+    replaced by :class:`_Dropped` placeholders (see :func:`_hook_cut`), so their
+    parameters are gone as they are from a traced cut.
     """
 
     def __init__(self, model: nn.Module, path: str) -> None:
@@ -392,8 +414,67 @@ class _HookCut(nn.Module):
         return f"stops after {self.path!r}"
 
 
-class _StopForward(Exception):
-    """Internal: raised by the hook of :class:`_HookCut` to end the forward pass."""
+class _Dropped(nn.Module):
+    """What a :class:`_HookCut` keeps of a module that ran only after the cut: nothing.
+
+    Parameters
+    ----------
+    path, node : str
+        The dropped module and the cut point.
+    """
+
+    def __init__(self, path: str, node: str) -> None:
+        super().__init__()
+        self.path = path
+        self.node = node
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NeuralError(
+            f"Module {self.path!r} was dropped by the cut at node={self.node!r} (on the example "
+            "input it ran only after the cut), but this input reached it before the cut: the "
+            "model's control flow depends on its input. Cut at a module every input reaches "
+            f"after {self.path!r} runs, or make the model traceable by torch.fx."
+        )
+
+    def extra_repr(self) -> str:
+        return f"dropped {self.path!r}: runs only after the cut at {self.node!r}"
+
+
+class _StopForward(BaseException):
+    """Internal: raised by the hook of :class:`_HookCut` to end the forward pass.
+
+    A ``BaseException``, so a model's own ``except Exception`` cannot swallow it.
+    """
+
+
+def _hook_cut(model: nn.Module, name: str, example_input: torch.Tensor) -> nn.Module:
+    """A :class:`_HookCut` of a copy of ``model`` whose modules after the cut are dropped.
+
+    Without a graph, the modules after the cut are found by running the model once on
+    ``example_input``: a forward pre-hook on every submodule records which ones start
+    before the cut's output exists. Every other module (with its children) is replaced
+    by a parameterless :class:`_Dropped`; a module used both before and after the cut
+    is kept.
+    """
+    if not isinstance(example_input, torch.Tensor):
+        raise NeuralError(
+            f"example_input must be a torch.Tensor batch, got {type(example_input).__name__}; "
+            "pass e.g. torch.zeros(1, 3, 32, 32)."
+        )
+    copied = copy.deepcopy(model)
+    started: set[str] = set()
+    handles = []
+    for path, module in copied.named_modules():
+        if path:
+            handles.append(module.register_forward_pre_hook(
+                lambda mod, args, path=path: started.add(path)))
+    cut = _HookCut(copied, name)
+    _run_once(copied, cut, example_input, handles)
+    for path, _ in list(copied.named_modules()):
+        parent, _, child = path.rpartition(".")
+        if path and path not in started and (not parent or parent in started):
+            copied.get_submodule(parent).add_module(child, _Dropped(path, name))
+    return cut
 
 
 def _sequential_prefix(seq: nn.Sequential, parts: list[str]) -> nn.Sequential | None:
@@ -416,7 +497,12 @@ def _sequential_prefix(seq: nn.Sequential, parts: list[str]) -> nn.Sequential | 
     return None
 
 
-def _fallback_cut(model: nn.Module, node: str | NodeInfo, failure: _TraceFailure) -> nn.Module:
+def _fallback_cut(
+    model: nn.Module,
+    node: str | NodeInfo,
+    failure: _TraceFailure,
+    example_input: torch.Tensor | None,
+) -> nn.Module:
     name = node.name if isinstance(node, NodeInfo) else node
     modules = [p for p, _ in model.named_modules() if p]
     if not isinstance(name, str) or name not in modules:
@@ -435,10 +521,19 @@ def _fallback_cut(model: nn.Module, node: str | NodeInfo, failure: _TraceFailure
             )
             prefix.training = model.training
             return copy.deepcopy(prefix)
+    if example_input is None:
+        raise NeuralError(
+            f"{failure}. Without a trace, cutting after {name!r} needs one run of the model to "
+            "find the modules that run after the cut: pass example_input=, a batch the model "
+            "accepts (e.g. torch.zeros(1, 3, 224, 224)), or make the forward traceable by "
+            "torch.fx."
+        ) from failure
+    cut = _hook_cut(model, name, example_input)
+    dropped = sum(isinstance(m, _Dropped) for m in cut.modules())
     warnings.warn(
-        f"{failure}; cutting with a forward hook that stops after {name!r} instead (the "
-        "modules after the cut are kept, since without a trace nothing tells which run later).",
+        f"{failure}; cutting with a forward hook that stops after {name!r} instead, with the "
+        f"{dropped} module(s) that ran only after it on example_input dropped.",
         UserWarning,
         stacklevel=3,
     )
-    return _HookCut(copy.deepcopy(model), name)
+    return cut

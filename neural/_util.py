@@ -1,4 +1,5 @@
-"""Small helpers shared by the modules of :mod:`neural` (not public)."""
+"""Small helpers shared by the modules of :mod:`neural` (not public, but for
+:func:`progress_bar`, which :mod:`bridge` uses too)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,30 @@ import torch
 from torch import nn
 
 from neural._errors import NeuralError
+
+
+def progress_bar(iterable: Iterable[Any] | None = None, *, progress: bool | None = None,
+                 **kwargs: Any) -> Any:
+    """A tqdm progress bar that follows vinet's ``progress`` convention.
+
+    Parameters
+    ----------
+    iterable : iterable, optional
+        What to iterate over, as for :class:`tqdm.tqdm`.
+    progress : bool or None, default=None
+        ``True`` shows the bar, ``False`` hides it, ``None`` shows it only when stderr
+        is a terminal (tqdm's ``disable=None``): a bar's carriage returns turn into
+        dozens of lines in a log file or a pipe.
+    **kwargs
+        Passed to :class:`tqdm.tqdm` (``total``, ``desc``, ``unit``, ``leave``, ...).
+
+    Returns
+    -------
+    tqdm.tqdm
+    """
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, disable=None if progress is None else not progress, **kwargs)
 
 
 def suggest(name: str, valid: Sequence[str], *, limit: int = 40) -> str:

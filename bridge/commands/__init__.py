@@ -1,6 +1,6 @@
 """Sub-commands of the ``vinet`` command line.
 
-Each module here defines ``NAME`` (the sub-command), ``HELP`` (one line),
-``add_arguments(parser)`` and ``run(args) -> int``; :mod:`bridge.cli` lists them in
-:data:`bridge.cli.COMMANDS`.
+Each module here defines ``add_arguments(parser)`` and ``run(args) -> int``;
+:data:`bridge.cli.COMMANDS` names them with their one-line help (imported only to run
+one of them).
 """

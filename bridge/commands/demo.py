@@ -22,9 +22,6 @@ import sympy
 
 from algebra import TERM_ORDERS, PolynomialSet, buchberger_moller, rational_circle_points
 
-NAME = "demo"
-HELP = "Run the whole pipeline on the bundled default data."
-
 #: Cut points of the digits ResNet: the end of layer1, the first ReLU of layer2 and the
 #: end of layer2 (6, 5 and 3 of its 9 convolutions removed), the suite's digits cuts.
 DEFAULT_NODES = ("relu_2", "relu_3", "relu_4")

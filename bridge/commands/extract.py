@@ -17,9 +17,6 @@ import argparse
 
 from bridge._errors import BridgeError
 
-NAME = "extract"
-HELP = "Extract pooled latent features of a cut network into a shard file."
-
 
 def parse_shard(text: str) -> tuple[int, int]:
     """Parse ``"i/n"`` into ``(i, n)`` with ``0 <= i < n``.
@@ -49,36 +46,19 @@ def parse_shard(text: str) -> tuple[int, int]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``extract`` options to ``parser``."""
+    from bridge.commands._common import add_data_arguments, add_model_arguments
     from neural import POOLINGS
 
-    model = parser.add_argument_group("model")
-    model.add_argument("--arch", help="registered architecture (resnet18, resnet34, digits_resnet)")
-    model.add_argument(
-        "--weights", help="state_dict file for --arch (torch.save(model.state_dict()))"
-    )
-    model.add_argument("--num-classes", type=int, help="num_classes option of --arch")
-    model.add_argument("--in-channels", type=int, help="in_channels option of --arch")
-    model.add_argument(
+    add_model_arguments(parser)
+    parser.add_argument(
         "--node", help="where to cut, e.g. layer2 or layer3.1.bn1 (see --list-nodes)"
     )
-    model.add_argument(
+    parser.add_argument(
         "--list-nodes", action="store_true", help="print the cut points with their shapes and exit"
     )
-    data = parser.add_mutually_exclusive_group(required=True)
-    data.add_argument(
-        "--data", metavar="FILE.npz", help="arrays X (N, C, H, W) and optional y (N,)"
-    )
-    data.add_argument(
-        "--digits",
-        action="store_true",
-        help="bundled digits data; without --arch, the cached pretrained digits model",
-    )
-    parser.add_argument(
-        "--split",
-        default="train",
-        choices=("train", "test", "all"),
-        help="digits split (default: train)",
-    )
+    add_data_arguments(parser, labels="optional y (N,)", split="train",
+                       digits_help="bundled digits data; without --arch, the cached pretrained "
+                                   "digits model")
     parser.add_argument(
         "--pooling", default="avg", choices=POOLINGS, help="default: avg"
     )
@@ -88,24 +68,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", help="folder for the shard files (created if missing)")
     parser.add_argument("--batch-size", type=int, default=256, help="default: 256")
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 (default: cpu)")
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="hide the progress bar (shown only when stderr is a terminal)")
 
 
 def run(args: argparse.Namespace) -> int:
     """Cut the model, extract pooled latents of the shard, and write the shard file."""
-    from bridge.commands._common import load_data, load_network
+    from bridge.commands._common import example_input, load_data, load_network, show_progress
     from neural import extract_latents, list_nodes, save_shard, truncate
 
     model = load_network(args)
     X, y = load_data(args)
+    example = example_input(X)
     if args.list_nodes:
-        for info in list_nodes(model, X[:1]):
+        for info in list_nodes(model, example):
             ends = f"  (= {', '.join(info.ends)})" if info.ends else ""
             print(f"{info.name:<28} {info.target:<20} {tuple(info.shape or ())}{ends}")
         return 0
     if args.node is None or args.out is None:
         raise BridgeError("extract needs --node and --out (or --list-nodes to see the cut points).")
-    cut = truncate(model, args.node)
+    cut = truncate(model, args.node, example_input=example)
     data = X if y is None else (X, y)
     latents, labels = extract_latents(
         cut,
@@ -113,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         pooling=args.pooling,
         batch_size=args.batch_size,
         device=args.device,
-        progress=not args.no_progress,
+        progress=show_progress(args.no_progress),
         shard=args.shard,
     )
     path = save_shard(args.out, latents, labels, shard=args.shard)

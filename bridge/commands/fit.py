@@ -5,6 +5,8 @@ Examples
 ``vinet fit --arch resnet18 --weights w.pt --node layer3 --data train.npz --out vinet.pt``
 ``vinet fit --digits --node relu_4 --psi 0.02 --out vinet.pt``
 ``vinet fit --digits --node relu_4 --auto --time-budget 60 --out vinet.pt``
+``vinet fit --arch torchvision.models:resnet18 --num-classes 10 --weights w.pt --node layer3
+--data images/ --image-size 32 --out vinet.pt``
 """
 
 from __future__ import annotations
@@ -12,26 +14,21 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-NAME = "fit"
-HELP = "Build and train VI-Net from a model, a cut node and data; save it as one file."
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``fit`` options to ``parser``."""
-    from bridge.commands._common import add_config_arguments
+    from bridge.commands._common import (
+        add_config_arguments,
+        add_data_arguments,
+        add_model_arguments,
+    )
 
-    model = parser.add_argument_group("model")
-    model.add_argument("--arch", help="registered architecture (resnet18, resnet34, digits_resnet)")
-    model.add_argument("--weights", help="state_dict file for --arch")
-    model.add_argument("--num-classes", type=int, help="num_classes option of --arch")
-    model.add_argument("--in-channels", type=int, help="in_channels option of --arch")
-    model.add_argument("--node", required=True,
-                       help="where to cut, e.g. layer2 (see `vinet extract --list-nodes`)")
-    data = parser.add_mutually_exclusive_group(required=True)
-    data.add_argument("--data", metavar="FILE.npz",
-                      help="training arrays X (N, C, H, W) and y (N,)")
-    data.add_argument("--digits", action="store_true",
-                      help="bundled digits (train split); without --arch, the cached model")
+    add_model_arguments(parser)
+    parser.add_argument("--node", required=True,
+                        help="where to cut, e.g. layer2 (see `vinet extract --list-nodes`)")
+    add_data_arguments(parser, labels="y (N,)", split="train",
+                       digits_help="bundled digits (train split); without --arch, the "
+                                   "cached model")
     parser.add_argument("--out", required=True, type=Path, metavar="MODEL.pt",
                         help="where to save the VI-Net")
     vi = parser.add_argument_group("VI-Net settings (bridge.VINetConfig)")
@@ -43,7 +40,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     auto.add_argument("--time-budget", type=float, default=120.0,
                       help="seconds the automatic search may take (default: 120)")
     parser.add_argument("--n-jobs", type=int, default=1, help="classes fitted in parallel")
-    parser.add_argument("--seed", type=int, default=0, help="random state (default: 0)")
+    parser.add_argument("--seed", type=int, default=0, dest="random_state",
+                        help="random state (default: 0)")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch CPU threads (default: 1; the layers are small)")
     parser.add_argument("--no-progress", action="store_true",
@@ -59,8 +57,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from torch.utils.data import Dataset
+
     from bridge._build import build_vinet
     from bridge.commands._common import (
+        arch_options,
         config_from_args,
         load_data,
         load_network,
@@ -68,34 +69,32 @@ def _run(args: argparse.Namespace) -> int:
     )
     from neural import DIGITS_RECIPE
 
-    args.split = "train"
     model = load_network(args)
     X, y = load_data(args)
-    if y is None:
+    if y is None and not isinstance(X, Dataset):  # an image folder's items carry labels
         from bridge._errors import BridgeError
 
         raise BridgeError(f"--data {args.data!r} has no labels 'y'; VI-Net needs labelled data.")
+    data = X if y is None else (X, y)
     if args.arch is None:  # the cached digits model
         arch, arch_kwargs = DIGITS_RECIPE["arch"], dict(DIGITS_RECIPE["model"])
     else:
-        arch = args.arch
-        arch_kwargs = {k: v for k, v in (("num_classes", args.num_classes),
-                                         ("in_channels", args.in_channels)) if v is not None}
+        arch, arch_kwargs = args.arch, arch_options(args)
     config = config_from_args(args)
     progress = show_progress(args.no_progress)
     if args.auto:
         from bridge._auto import tune_vinet
 
-        config, trials = tune_vinet(model, args.node, (X, y), config,
+        config, trials = tune_vinet(model, args.node, data, config,
                                     time_budget=args.time_budget, n_jobs=args.n_jobs,
-                                    progress=progress, random_state=args.seed)
+                                    progress=progress, random_state=args.random_state)
         tried = ", ".join(f"{t['settings'] or 'start'}: "
                           + ("failed" if t["val_accuracy"] is None
                              else f"{100 * t['val_accuracy']:.2f}%") for t in trials)
         print(f"automatic mode tried {len(trials)} setting(s) on a validation split of the "
               f"training data ({tried}); chosen: {config}")
-    net = build_vinet(model, args.node, (X, y), config, n_jobs=args.n_jobs, arch=arch,
-                      arch_kwargs=arch_kwargs, progress=progress, random_state=args.seed)
+    net = build_vinet(model, args.node, data, config, n_jobs=args.n_jobs, arch=arch,
+                      arch_kwargs=arch_kwargs, progress=progress, random_state=args.random_state)
     net.save(args.out)
     counts = net.parameter_counts()
     print(f"VI-Net at {args.node}: {net.poly.out_features} generators over "
@@ -104,5 +103,26 @@ def _run(args: argparse.Namespace) -> int:
           f"poly {counts['poly']:,}, head {counts['head']:,})")
     if net.history_:
         print(f"fine-tuning loss: {net.history_[0]:.4f} -> {net.history_[-1]:.4f}")
+    print(timing_line(net.timings_))
     print(f"saved {args.out}")
     return 0
+
+
+def timing_line(timings: dict) -> str:
+    """One line of :attr:`bridge.VINet.timings_`: each phase's seconds and the total.
+
+    Parameters
+    ----------
+    timings : dict
+        As :func:`bridge.build_vinet` records it.
+
+    Returns
+    -------
+    str
+    """
+    per_class = timings["fits_per_class"]
+    return (f"time: extraction {timings['extraction']:.1f} s, preprocessing "
+            f"{timings['preprocessing']:.1f} s, per-class fits {timings['fits']:.1f} s "
+            f"({len(per_class)} classes, slowest {max(per_class):.1f} s), pruning "
+            f"{timings['pruning']:.1f} s, fine-tuning {timings['fine_tuning']:.1f} s; total "
+            f"{timings['total']:.1f} s")

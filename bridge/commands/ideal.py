@@ -8,7 +8,7 @@ fit on one; shards that carry labels are fitted per class.
 
 Examples
 --------
-``vinet ideal circle.csv --psi 1e-4 --degree 3``
+``vinet ideal circle.csv --psi 1e-4 --max-degree 3``
 ``vinet ideal iris.csv --label-column -1 --method abm --format json``
 ``vinet ideal latents/ --method abm --psi 1e-3`` (a folder of shards)
 """
@@ -26,10 +26,7 @@ from typing import Any
 import numpy as np
 
 from bridge._errors import BridgeError
-
-NAME = "ideal"
-HELP = ("Print the generators of the approximate vanishing ideal of a .csv or .npy file, "
-        "or of a folder of latent shards.")
+from bridge.commands._common import DeprecatedAlias
 
 FORMATS = ("text", "latex", "json")
 
@@ -44,8 +41,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="algorithm (default: oavi)")
     parser.add_argument("--psi", type=float, default=0.005,
                         help="vanishing tolerance: mean of g(x)^2 on the data (default: 0.005)")
-    parser.add_argument("--degree", type=int, default=10,
+    parser.add_argument("--max-degree", type=int, default=10, dest="max_degree",
                         help="largest generator degree (default: 10)")
+    # The name of every other command; --degree stays accepted, hidden, and warns.
+    parser.add_argument("--degree", type=int, dest="max_degree", action=DeprecatedAlias,
+                        replacement="--max-degree", help=argparse.SUPPRESS)
     parser.add_argument("--order", choices=("deglex", "degrevlex"), default="deglex",
                         help="term order (default: deglex)")
     parser.add_argument("--oracle", choices=ORACLES, default="bpcg",
@@ -184,7 +184,7 @@ def _fit(X: np.ndarray, labels: Any, args: argparse.Namespace) -> list[tuple[Any
     """(label, PolynomialSet) pairs: one without labels, one per class with them."""
     from algebra import fit_vanishing_ideal
 
-    kw: dict[str, Any] = dict(method=args.method, psi=args.psi, max_degree=args.degree,
+    kw: dict[str, Any] = dict(method=args.method, psi=args.psi, max_degree=args.max_degree,
                               order=args.order)
     if args.method == "oavi":
         kw["oracle"] = args.oracle
@@ -206,14 +206,15 @@ def _label_text(label: Any) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     """Fit and print the generators."""
-    if args.degree < 1:
-        raise BridgeError(f"--degree {args.degree} must be at least 1 (the largest degree).")
+    if args.max_degree < 1:
+        raise BridgeError(f"--max-degree {args.max_degree} must be at least 1 (the largest "
+                          "degree).")
     X, labels, names = load_table(args.file, args.label_column)
     results = _fit(X, labels, args)
     if args.format == "json":
         out = {
             "file": args.file, "method": args.method, "psi": args.psi,
-            "max_degree": args.degree, "order": args.order, "variables": names,
+            "max_degree": args.max_degree, "order": args.order, "variables": names,
             "classes": [
                 {
                     "label": _label_text(label),

@@ -2,9 +2,8 @@
 
 Two classes of 200 noisy points each, a circle of radius 0.8 and the parabola
 ``x1 = x0² − 0.6``, fitted per class by :class:`algebra.VanishingIdealTransformer`
-(degree ≤ 3; ψ = 0.001, and 0.005 for VCA, whose normalisation scales the circle by
-about 2.2) with each method; every panel draws the zero set of every generator,
-coloured by the class it was fitted on.
+(degree ≤ 3, ψ = 0.001) with each method; every panel draws the zero set of every
+generator, coloured by the class it was fitted on.
 """
 
 from __future__ import annotations
@@ -30,7 +29,7 @@ plane = np.column_stack([gx.ravel(), gy.ravel()])
 colours = {"circle": "tab:blue", "parabola": "tab:orange"}
 
 fig, axes = plt.subplots(1, 3, figsize=(11, 4), layout="constrained")
-for ax, (method, psi) in zip(axes, (("oavi", 1e-3), ("abm", 1e-3), ("vca", 5e-3)),
+for ax, (method, psi) in zip(axes, (("oavi", 1e-3), ("abm", 1e-3), ("vca", 1e-3)),
                              strict=True):
     vit = VanishingIdealTransformer(method=method, psi=psi, max_degree=3).fit(X, y)
     for label, gens in zip(vit.classes_, vit.generators_, strict=True):

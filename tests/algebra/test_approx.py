@@ -1,6 +1,8 @@
 """OAVI, ABM and VCA on known varieties, against numpy / scipy re-computations."""
 
 import math
+import warnings
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -32,6 +34,13 @@ def monomials_numpy(X, terms):
 
 def mse_numpy(G, X):
     return np.mean((monomials_numpy(X, G.terms) @ G.coef) ** 2, axis=0)
+
+
+def mse_exact(G, X):
+    """Mean of g(x)² in rational arithmetic, from the float coefficients and samples."""
+    exact_X = np.array([[Fraction(v) for v in row] for row in X.tolist()], dtype=object)
+    values = G.astype("exact").evaluate(exact_X)
+    return [float(sum(v * v for v in col) / len(col)) for col in values.T]
 
 
 def circle(m=300, noise=0.002, seed=0):
@@ -137,7 +146,7 @@ def test_every_generator_vanishes_within_psi(method, kw):
         # ‖coef‖₁ ≤ τ, leading coefficient 1.
         assert np.all(np.abs(G.coef).sum(axis=0) <= default_tau(psi) * (1 + 1e-9))
         np.testing.assert_allclose(G.coef[G.leading, np.arange(len(G))], 1.0)
-    if method == "abm":
+    if method in ("abm", "vca"):
         np.testing.assert_allclose(np.linalg.norm(G.coef, axis=0), 1.0)
     if method != "vca":
         # Leading terms lie outside O, which is closed under division.
@@ -157,6 +166,18 @@ def test_property_generators_vanish_on_random_points(seed, m, n, method, psi):
     X = np.random.default_rng(seed).uniform(-1, 1, size=(m, n))
     G = fit_vanishing_ideal(X, method=method, psi=psi, max_degree=3)
     assert np.all(mse_numpy(G, X) <= psi * (1 + 1e-9) + 1e-15)
+    if method == "vca":
+        # VCA decides on the Gram matrix of the monomials; check its claims on the
+        # polynomials it returns in exact arithmetic (the float coefficients and
+        # samples are dyadic rationals): the stored mse, ψ, the unit coefficient norm.
+        exact = mse_exact(G, X)
+        np.testing.assert_allclose(G.mse, exact, rtol=1e-6, atol=1e-14)
+        assert all(e <= psi * (1 + 1e-9) + 1e-15 for e in exact)
+        np.testing.assert_allclose(np.linalg.norm(G.coef, axis=0), 1.0, rtol=1e-12)
+        if m <= n:
+            # 1 + n polynomials of degree ≤ 1 on m ≤ n points: every linear
+            # component would interpolate them, so VCA returns nothing.
+            assert len(G) == 0
     if method == "abm":
         # ABM's O has one term per point at most: a term joins O only if it is not
         # (nearly) a combination of O on the m points.  (OAVI's ℓ1 bound τ can reject
@@ -235,10 +256,11 @@ def test_abm_on_exact_generic_points_has_one_order_ideal_term_per_point():
     X = np.random.default_rng(3).uniform(-1, 1, size=(15, 3))
     G = fit_abm(X, psi=1e-12, max_degree=None)
     assert G.order_ideal.shape[0] == 15
-    # VCA on the same points: the 20 monomials of degree ≤ 3 meet 15 independent
-    # conditions, so exactly 5 components of degree 3 vanish.
-    V = fit_vca(X, psi=1e-12, max_degree=3)
-    assert len(V) == 5 and set(V.degrees.tolist()) == {3}
+    # VCA on the same points: the 20 polynomials of degree ≤ 3 meet only 15
+    # conditions, so 5 components of degree 3 would vanish on any 15 points; VCA
+    # stops before that degree instead of returning them (and nothing of degree ≤ 2
+    # vanishes on generic points).
+    assert len(fit_vca(X, psi=1e-12, max_degree=3)) == 0
 
 
 @pytest.mark.parametrize("method", ["oavi", "abm", "vca"])
@@ -249,6 +271,7 @@ def test_results_do_not_depend_on_the_order_of_the_samples(method):
     kw = {"eps": 1e-13} if method == "oavi" else {}
     A = fit_vanishing_ideal(X, method=method, psi=1e-3, max_degree=3, **kw)
     B = fit_vanishing_ideal(X[perm], method=method, psi=1e-3, max_degree=3, **kw)
+    assert len(A) > 0  # the sphere and, for VCA, its multiples of degree 3
     np.testing.assert_array_equal(A.terms, B.terms)
     np.testing.assert_array_equal(A.leading, B.leading)
     np.testing.assert_allclose(A.coef, B.coef, atol=1e-6 if method == "oavi" else 1e-9)
@@ -259,11 +282,17 @@ def test_float32_and_int_input(method):
     X = sphere(m=200, noise=0.01).astype(np.float32)
     A = fit_vanishing_ideal(X, method=method, psi=1e-3, max_degree=3)
     B = fit_vanishing_ideal(X.astype(np.float64), method=method, psi=1e-3, max_degree=3)
+    assert len(A) > 0
     assert A == B
-    # Integer data is exact: the 0/1 cube's points satisfy x² − x = 0.
-    cube = np.array([[a, b] for a in (0, 1) for b in (0, 1)])
-    G = fit_vanishing_ideal(cube, method=method, psi=1e-10, max_degree=2)
-    assert np.all(mse_numpy(G, cube.astype(float)) <= 1e-10)
+    # Integer data is exact: the points (a, b, a + b) satisfy x0 + x1 − x2 = 0.
+    plane = np.array([[a, b, a + b] for a in (-1, 0, 1) for b in (-1, 0, 1)])
+    G = fit_vanishing_ideal(plane, method=method, psi=1e-10, max_degree=2)
+    assert np.all(mse_numpy(G, plane.astype(float)) <= 1e-10)
+    linear = np.flatnonzero(G.degrees == 1)
+    assert linear.size == 1
+    g = {tuple(t): c for t, c in zip(G.terms.tolist(), G.coef[:, linear[0]], strict=True)}
+    np.testing.assert_allclose([g[(1, 0, 0)], g[(0, 1, 0)], g[(0, 0, 1)]],
+                               np.array([1, 1, -1]) * g[(1, 0, 0)], rtol=1e-6)
 
 
 @pytest.mark.parametrize("method", [fit_oavi, fit_abm])
@@ -342,8 +371,22 @@ def test_bad_input_messages():
         fit_abm(X, chunk_size=0)
     for fit in (fit_oavi, fit_abm):
         # Degree-2 monomials of 1e200 overflow: a clear error, not NaN generators.
-        with pytest.raises(AlgebraError, match=r"degree 1 overflowed .* scale the data"):
+        with pytest.raises(AlgebraError, match=r"degree 1 overflowed .* scale the data"), \
+                pytest.warns(UserWarning, match="far outside"):
             fit(X * 1e200)
+
+
+@pytest.mark.parametrize("method", ["oavi", "abm", "vca"])
+def test_data_far_outside_the_unit_box_warns(method):
+    # The circle times 1000: the fits would silently find nothing useful.
+    X = circle() * 1000
+    with pytest.warns(UserWarning, match=r"values up to 1e\+03 .* far outside \[-1, 1\].*"
+                                         r"MinMaxScaler\(feature_range=\(-1, 1\)\)"):
+        fit_vanishing_ideal(X, method=method, psi=1e-3, max_degree=2)
+    # Up to the documented threshold (|x| <= 10) there is no warning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit_vanishing_ideal(X / 200, method=method, psi=1e-3, max_degree=2)
 
 
 def test_fit_vanishing_ideal_dispatches():

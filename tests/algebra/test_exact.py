@@ -206,8 +206,14 @@ def test_bad_points_messages():
         rational_circle_points(0)
     with pytest.raises(AlgebraError, match=r"n_points must be an integer >= 1, got '3'"):
         rational_circle_points("3")
-    with pytest.raises(AlgebraError, match=r"max_denominator must be an integer >= 1, got 0"):
-        buchberger_moller([[1, 2], [3, 4]]).recover_points(max_denominator=0)
+    with pytest.raises(AlgebraError, match=r"points\[1, 0\] = '1/0' has a zero denominator"):
+        buchberger_moller([["1", "2"], ["1/0", "3"]])
+    with pytest.raises(AlgebraError, match=r"points\[0, 1\] = True is a boolean.*astype\(int\)"):
+        buchberger_moller([[0, True], [1, 0]])
+    with pytest.raises(AlgebraError, match=r"points\[0, 0\] = (np\.)?(True|False).* is a boolean"):
+        buchberger_moller(np.array([[False, True], [True, True]]))
+    with pytest.raises(AlgebraError, match=r"method must be one of 'modular', 'fraction', got 'f'"):
+        buchberger_moller([[1, 2]], method="f")
 
 
 def test_rational_circle_points_lie_on_the_circle():

@@ -1,7 +1,12 @@
 """Discriminative scores and pruning, against a brute-force numpy loop."""
 
+import functools
+import tracemalloc
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from algebra import (
     AlgebraError,
@@ -13,6 +18,7 @@ from algebra import (
 )
 
 
+@functools.cache
 def _data():
     rng = np.random.default_rng(0)
     t = rng.uniform(0, 2 * np.pi, 240)
@@ -24,13 +30,18 @@ def _data():
 
 
 def _brute_scores(sets, X, y):
+    """The documented score, one class and one generator at a time in plain numpy."""
     classes = np.unique(y)
     out = []
     for j, s in enumerate(sets):
         mono = np.prod(X[:, None, :] ** s.terms[None], axis=2)
-        vals = np.abs(mono @ s.coef)
-        per_class = [vals[y == k].mean(axis=0) for i, k in enumerate(classes) if i != j]
-        out.append(np.min(per_class, axis=0))
+        vals = mono @ np.asarray(s.coef, dtype=float)
+        scores = []
+        for i in range(len(s)):
+            worst = min(np.abs(vals[y == k, i]).mean() for c, k in enumerate(classes) if c != j)
+            own = np.sqrt(np.mean(vals[y == classes[j], i] ** 2))
+            scores.append(0.0 if worst == 0 else worst / own if own > 0 else np.inf)
+        out.append(np.array(scores))
     return out
 
 
@@ -38,7 +49,89 @@ def test_scores_match_brute_force():
     X, y, sets = _data()
     for got, ref in zip(discriminative_scores(sets, X, y), _brute_scores(sets, X, y),
                         strict=True):
+        assert got.shape == ref.shape and got.size > 0
         np.testing.assert_allclose(got, ref, rtol=1e-10)
+
+
+def test_score_on_known_values():
+    # Class 0 lies near x = 0 (|x| = 0.1 there, RMS 0.1), classes 1 and 2 have mean
+    # |x| = 2: the score of x is 2 / 0.1 = 20; y is zero on class 2: score 0; the
+    # constant 1 is no smaller on its class than elsewhere: score 1.
+    X = np.array([[0.1, 1.0], [-0.1, -1.0], [2.0, 0.5], [-2.0, 0.5], [2.0, 0.0], [-2.0, 0.0]])
+    y = np.array([0, 0, 1, 1, 2, 2])
+    terms = [[0, 0], [0, 1], [1, 0]]
+    x_y_one = PolynomialSet(terms, [[0.0, 0.0, 1.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+    one = PolynomialSet(terms, [[1.0], [0.0], [0.0]])
+    np.testing.assert_allclose(discriminative_scores([x_y_one, one, one], X, y)[0],
+                               [20.0, 0.0, 1.0])
+    # Exactly zero on its own class and not elsewhere: inf, not NaN.
+    X[:2, 0] = 0.0
+    assert discriminative_scores([x_y_one, one, one], X, y)[0][0] == np.inf
+
+
+@settings(max_examples=30, deadline=None)
+@given(factors=st.lists(st.floats(1e-6, 1e6), min_size=64, max_size=64),
+       exponents=st.lists(st.integers(-20, 20), min_size=64, max_size=64))
+def test_scores_and_pruning_are_invariant_to_rescaling_generators(factors, exponents):
+    X, y, sets = _data()
+    assert sum(len(s) for s in sets) <= 64
+    ref = discriminative_scores(sets, X, y)
+    kept = prune_generators(sets, X, y, keep=2)
+    # Each generator times a general positive factor and an exact power of two.
+    scale = np.array(factors) * 2.0 ** np.array(exponents)
+    offsets = np.cumsum([0] + [len(s) for s in sets])
+    scaled = [PolynomialSet(s.terms, s.coef * scale[a:b], order=s.order)
+              for s, a, b in zip(sets, offsets[:-1], offsets[1:], strict=True)]
+    got = discriminative_scores(scaled, X, y)
+    for a, b in zip(got, ref, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-9)
+    for p_ref, p_got, s, sc in zip(kept, prune_generators(scaled, X, y, keep=2), sets, scaled,
+                                   strict=True):
+        # The same generators are kept (the kept polynomials are columns of the set).
+        assert _match_columns(s.evaluate(X), p_ref.evaluate(X)) == _match_columns(
+            sc.evaluate(X), p_got.evaluate(X))
+
+
+def _match_columns(full, picked):
+    """Indices of the columns of ``full`` that the columns of ``picked`` equal."""
+    return [int(np.argmin(np.abs(full - col[:, None]).max(axis=0))) for col in picked.T]
+
+
+def test_many_generators_per_class_match_brute_force():
+    # 300 generators in one class: the per-class sums run on threads (>= 256).
+    X, y, _ = _data()
+    rng = np.random.default_rng(1)
+    terms = order_ideal_closure(np.array([[2, 0], [1, 1], [0, 2]]))
+    sets = [PolynomialSet(terms, rng.normal(size=(terms.shape[0], p))) for p in (300, 3, 1)]
+    for got, ref in zip(discriminative_scores(sets, X, y), _brute_scores(sets, X, y),
+                        strict=True):
+        np.testing.assert_allclose(got, ref, rtol=1e-10)
+
+
+def test_many_classes_use_no_class_by_sample_matrix():
+    # K = 300 classes of 200 samples: a (K × m) float indicator would take 144 MB, built
+    # once per class; the streaming sums peak at one chunk (32 MiB) plus the sums
+    # (2 × 300 × 600 floats).
+    rng = np.random.default_rng(0)
+    K, per = 300, 200
+    centres = rng.uniform(-0.8, 0.8, size=(K, 2))
+    X = (centres[:, None, :] + rng.normal(scale=0.05, size=(K, per, 2))).reshape(-1, 2)
+    y = np.repeat(np.arange(K), per)
+    terms = [[0, 0], [0, 1], [1, 0]]
+    # Per class: the two lines through its centre, x - a and y - b.
+    sets = [PolynomialSet(terms, [[-b, -a], [1.0, 0.0], [0.0, 1.0]]) for a, b in centres]
+    tracemalloc.start()
+    scores = discriminative_scores(sets, X, y)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 0.5 * K * X.shape[0] * 8
+    # Against the plain numpy definition on a few classes.
+    for j in (0, 137, K - 1):
+        vals = np.column_stack([X[:, 1] - centres[j, 1], X[:, 0] - centres[j, 0]])
+        means = np.array([np.abs(vals[y == k]).mean(axis=0) for k in range(K)])
+        means[j] = np.inf
+        own = np.sqrt(np.mean(vals[y == j] ** 2, axis=0))
+        np.testing.assert_allclose(scores[j], means.min(axis=0) / own, rtol=1e-10)
 
 
 @pytest.mark.parametrize("keep", [1, 2, 0.5, 1.0, None])

@@ -10,6 +10,7 @@ import sympy
 from sklearn.base import clone
 from sklearn.datasets import load_digits, load_iris, load_wine
 from sklearn.decomposition import PCA
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import MinMaxScaler
@@ -38,6 +39,9 @@ def _expected_failures(estimator):
     ],
     expected_failed_checks=_expected_failures,
 )
+# scikit-learn's check data is unscaled (values up to ~100); the warning that says so is
+# the documented behaviour (tests/algebra/test_approx.py tests it), not news here.
+@pytest.mark.filterwarnings("ignore:X has values up to:UserWarning")
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 
@@ -104,23 +108,25 @@ def test_keep_prunes_per_class():
         np.testing.assert_allclose(got.evaluate(X), want.evaluate(X), rtol=1e-12, atol=1e-12)
 
 
-def _cv(pipe, X, y):
+def _cv(pipe, X, y, cv=5):
+    # A ConvergenceWarning is an error: an unconverged LinearSVC's score follows the
+    # last bits of the BLAS kernel (different on Intel and AMD), so a bound on it
+    # would hold on some machines only.
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # liblinear convergence chatter
-        return cross_val_score(pipe, X, y, cv=5).mean()
+        warnings.simplefilter("error", ConvergenceWarning)
+        return cross_val_score(pipe, X, y, cv=cv, error_score="raise").mean()
 
 
-# Lower bounds set a few points under the accuracy measured when the test was written
-# (5-fold CV: iris oavi 0.960 / abm 0.967 / vca 0.913, wine oavi 0.955 / abm 0.983,
-# digits via PCA(8) abm 0.934 with 3 folds).  LinearSVC shuffles its coordinates, so
-# its seed is fixed: with VCA's badly scaled features (coefficients up to 1e9) the
-# iris accuracy ranges over 0.84-0.91 with the seed; OAVI and ABM do not move.
-@pytest.mark.parametrize(("method", "bound"), [("oavi", 0.93), ("abm", 0.93), ("vca", 0.88)])
-def test_iris_pipeline_accuracy(method, bound):
+# Lower bounds at least 4 samples (of 150 iris, 178 wine) under the
+# 5-fold accuracy measured with OPENBLAS_CORETYPE=Sandybridge, Haswell and Zen alike
+# (iris oavi 0.960 / abm 0.967 / vca 0.967, wine oavi 0.955 / abm 0.983), the same
+# for every LinearSVC seed and under relative perturbations of 1e-14 of the data.
+@pytest.mark.parametrize("method", ["oavi", "abm", "vca"])
+def test_iris_pipeline_accuracy(method):
     X, y = load_iris(return_X_y=True)
     pipe = make_pipeline(MinMaxScaler((-1, 1)), VanishingIdealTransformer(method=method),
                          LinearSVC(random_state=0))
-    assert _cv(pipe, X, y) >= bound
+    assert _cv(pipe, X, y) >= 0.93
 
 
 @pytest.mark.parametrize(("method", "bound"), [("oavi", 0.92), ("abm", 0.95)])
@@ -138,9 +144,7 @@ def test_digits_pipeline_accuracy():
     pipe = make_pipeline(PCA(8, random_state=0), MinMaxScaler((-1, 1)),
                          VanishingIdealTransformer(method="abm", max_degree=3, keep=20),
                          LinearSVC(random_state=0))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        assert cross_val_score(pipe, X, y, cv=3).mean() >= 0.90
+    assert _cv(pipe, X, y, cv=3) >= 0.90
 
 
 def test_grid_search_over_psi():
@@ -148,9 +152,9 @@ def test_grid_search_over_psi():
     pipe = Pipeline([("scale", MinMaxScaler((-1, 1))),
                      ("vi", VanishingIdealTransformer(method="abm")),
                      ("svm", LinearSVC(random_state=0))])
-    search = GridSearchCV(pipe, {"vi__psi": [1e-3, 1e-2]}, cv=3)
+    search = GridSearchCV(pipe, {"vi__psi": [1e-3, 1e-2]}, cv=3, error_score="raise")
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+        warnings.simplefilter("error", ConvergenceWarning)
         search.fit(X, y)
     assert search.best_params_["vi__psi"] in (1e-3, 1e-2)
     assert search.best_score_ >= 0.9
@@ -293,20 +297,17 @@ def test_max_samples_subsamples_each_class_reproducibly():
     assert rs.randint(2**31) != np.random.RandomState(0).randint(2**31)
 
 
-def test_transform_kernels_serial_and_parallel_match_numpy():
-    from algebra._kernels import ABS_BLOCK_ROWS, eval_abs, eval_abs_parallel
-    from algebra._monomials import PARALLEL_MIN_ROWS
+def test_transform_serial_and_parallel_match_numpy():
+    from algebra import thread_budget
+    from algebra._threads import PARALLEL_MIN_ROWS
 
     X, y = _two_circles()
     vit = VanishingIdealTransformer(method="abm", psi=1e-4, max_degree=3).fit(X, y)
     P = vit.polynomials_
-    # Enough rows for the parallel kernel, and not a multiple of the block size.
-    m = PARALLEL_MIN_ROWS + ABS_BLOCK_ROWS // 2 + 1
+    # Enough rows for the parallel kernel, and not a multiple of a block.
+    m = PARALLEL_MIN_ROWS + 777
     Z = np.random.default_rng(0).uniform(-1, 1, size=(m, 2))
     ref = np.abs(np.prod(Z[:, None, :] ** P.terms[None], axis=2) @ P.coef)
-    np.testing.assert_allclose(vit.transform(Z), ref, rtol=1e-12, atol=1e-12)
-    coef_t = np.ascontiguousarray(P.coef.T)
-    for kernel in (eval_abs, eval_abs_parallel):
-        out = np.empty((m, len(P)))
-        kernel(Z, P.parent, P.var, coef_t, out)
-        np.testing.assert_allclose(out, ref, rtol=1e-12, atol=1e-12)
+    for threads in (1, 2):
+        with thread_budget(threads):
+            np.testing.assert_allclose(vit.transform(Z), ref, rtol=1e-12, atol=1e-12)

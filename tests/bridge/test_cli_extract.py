@@ -113,9 +113,10 @@ def test_extract_errors(tmp_path, weights, npz, capsys):
     assert (
         main([*base, "--arch", "digits_resnet", "--weights", str(wpath), "--node", "layer9"]) == 1
     )
-    assert "node='layer9' is not a node of the traced model" in capsys.readouterr().err
+    assert "--node layer9 is not a node of the traced model" in capsys.readouterr().err
     assert main([*base, "--arch", "resnet81", "--weights", str(wpath), "--node", "conv1"]) == 1
-    assert "arch='resnet81' is not a registered architecture" in capsys.readouterr().err
+    assert ("--arch resnet81 is neither a registered architecture nor of the form "
+            "package.module:factory") in capsys.readouterr().err
     np.savez(tmp_path / "bad.npz", images=np.zeros((2, 1, 8, 8)))
     assert main(extract_argv(wpath, tmp_path / "bad.npz", tmp_path / "o")) == 1
     assert "has arrays ['images'] but no 'X'" in capsys.readouterr().err

@@ -33,7 +33,7 @@ def two_circles_csv(tmp_path):
 
 
 def test_text_output_is_the_circle(circle_npy, capsys):
-    assert main(["ideal", str(circle_npy), "--psi", "1e-4", "--degree", "2"]) == 0
+    assert main(["ideal", str(circle_npy), "--psi", "1e-4", "--max-degree", "2"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "# 1 generator (oavi, psi=0.0001)"
     expr = sympy.sympify(out[1].split("=", 1)[1].split("#")[0])
@@ -48,7 +48,7 @@ def test_text_output_is_the_circle(circle_npy, capsys):
 def test_json_per_class_with_header_names(two_circles_csv, capsys):
     path, X, kind = two_circles_csv
     assert main(["ideal", str(path), "--label-column", "-1", "--method", "abm", "--psi",
-                 "1e-6", "--degree", "2", "--format", "json"]) == 0
+                 "1e-6", "--max-degree", "2", "--format", "json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["variables"] == ["u", "v"]
     assert [c["label"] for c in out["classes"]] == ["big", "small"]
@@ -66,7 +66,7 @@ def test_json_per_class_with_header_names(two_circles_csv, capsys):
 
 def test_latex_output(two_circles_csv, capsys):
     path, _, _ = two_circles_csv
-    assert main(["ideal", str(path), "--label-column", "2", "--psi", "1e-6", "--degree", "2",
+    assert main(["ideal", str(path), "--label-column", "2", "--psi", "1e-6", "--max-degree", "2",
                  "--format", "latex", "--oracle", "pcg", "--order", "degrevlex"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "% 1 generator of class big"
@@ -80,8 +80,8 @@ def test_latex_output(two_circles_csv, capsys):
         (["data.txt"], "has the suffix '.txt'; pass a .csv or .npy file"),
         (["data.csv", "--label-column", "5"], "--label-column 5 is out of range for 3 columns"),
         (["bad.csv"], "every column except --label-column must hold numbers"),
-        (["data.csv", "--psi", "-1"], "psi=-1.0 must be a finite number > 0"),
-        (["data.csv", "--degree", "0"], "--degree 0 must be at least 1"),
+        (["data.csv", "--psi", "-1"], "Parameter --psi -1.0 must be a finite number > 0"),
+        (["data.csv", "--max-degree", "0"], "--max-degree 0 must be at least 1"),
         (["ragged.csv"], "has rows of different lengths (data row 2 has 1 cells)"),
         (["header.csv"], "has a header row but no data"),
         (["object.npy"], "is not a numeric .npy array"),
@@ -112,7 +112,7 @@ def test_a_folder_of_shards_is_fitted_per_class(two_circles_csv, tmp_path, capsy
     out_dir = tmp_path / "shards"
     for i, rows in enumerate(np.array_split(np.arange(len(X)), 3)):
         save_shard(out_dir, X[rows].astype(np.float32), y[rows], shard=(i, 3))
-    assert main(["ideal", str(out_dir), "--method", "abm", "--psi", "1e-6", "--degree", "2",
+    assert main(["ideal", str(out_dir), "--method", "abm", "--psi", "1e-6", "--max-degree", "2",
                  "--format", "json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert [c["label"] for c in out["classes"]] == [0, 1]
@@ -135,3 +135,16 @@ def test_label_column_with_shards_is_an_error(tmp_path, capsys):
     save_shard(tmp_path, np.zeros((4, 2), np.float32), None, shard=(0, 1))
     assert main(["ideal", str(tmp_path), "--label-column", "0"]) == 1
     assert "carry their labels themselves. Drop --label-column" in capsys.readouterr().err
+
+
+def test_degree_is_a_deprecated_alias_of_max_degree(circle_npy, capsys):
+    assert main(["ideal", str(circle_npy), "--psi", "1e-4", "--max-degree", "2"]) == 0
+    new = capsys.readouterr()
+    assert main(["ideal", str(circle_npy), "--psi", "1e-4", "--degree", "2"]) == 0
+    old = capsys.readouterr()
+    assert old.out == new.out and new.err == ""
+    assert old.err == "vinet ideal: warning: --degree is deprecated; use --max-degree.\n"
+    with pytest.raises(SystemExit):
+        main(["ideal", "--help"])
+    text = capsys.readouterr().out
+    assert "--max-degree" in text and "--degree" not in text.replace("--max-degree", "")

@@ -90,27 +90,59 @@ def test_fit_writes_a_loadable_vinet(fitted_file, capsys):
     assert net.config["n_classes"] == 10
 
 
-def test_inspect_prints_the_generators_as_sympy(fitted_file, capsys):
-    assert main(["inspect", str(fitted_file), "--digits", "17"]) == 0
-    lines = capsys.readouterr().out.splitlines()
-    net = VINet.load(fitted_file)
-    gens = sympy.symbols("z0:8")
-    printed: dict[int, list] = {}
+def _printed_generators(lines):
+    """{class: {j: sympy expression}} from inspect's "  gJ = expr    # ..." lines."""
+    printed: dict[int, dict] = {}
     current = None
     for line in lines:
-        if line.startswith("class "):
+        if line.startswith("class ") and line.endswith(":"):
             current = int(line.split()[1].rstrip(":"))
-            printed[current] = []
+            printed[current] = {}
         elif line.startswith("  g") and current is not None:
-            printed[current].append(sympy.sympify(line.split(" = ", 1)[1]))
+            name, expr = line.split("#")[0].split(" = ", 1)
+            printed[current][int(name.strip()[1:])] = sympy.sympify(expr)
+    return printed
+
+
+def test_inspect_all_prints_every_generator_as_sympy(fitted_file, capsys):
+    assert main(["inspect", str(fitted_file), "--all", "--precision", "17"]) == 0
+    printed = _printed_generators(capsys.readouterr().out.splitlines())
+    net = VINet.load(fitted_file)
+    gens = sympy.symbols("z0:8")
     polys = net.generators()
     assert sorted(printed) == sorted(set(net.poly.labels.tolist()))
     pts = np.random.default_rng(0).uniform(-1, 1, (5, 8))
     for label, ps in zip(sorted(printed), polys, strict=True):
-        assert len(printed[label]) == len(ps)
-        values = np.array([[float(e.subs(dict(zip(gens, p, strict=True)))) for e in printed[label]]
-                           for p in pts])
+        assert sorted(printed[label]) == list(range(len(ps)))
+        values = np.array([[float(printed[label][j].subs(dict(zip(gens, p, strict=True))))
+                            for j in range(len(ps))] for p in pts])
         np.testing.assert_allclose(values, ps.evaluate(pts), rtol=1e-6, atol=1e-6)
+
+
+def test_inspect_summarises_and_prints_the_top_generators(fitted_file, capsys):
+    assert main(["inspect", str(fitted_file), "--top", "1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    net = VINet.load(fitted_file)
+    labels = net.poly.labels.numpy()
+    # The head reads the generators in its last columns (with skip, the latents first).
+    weight = net.head.weight.detach().double()[:, -len(labels):].norm(dim=0).numpy()
+    header = next(i for i, t in enumerate(lines) if t.startswith("class  generators"))
+    for row, (label, polys) in zip(lines[header + 1:], zip(np.unique(labels), net.generators(),
+                                                            strict=True), strict=False):
+        cells = row.split()
+        assert cells[:3] == [str(label), str(len(polys)),
+                             f"{polys.degrees.min()}-{polys.degrees.max()}"]
+        assert int(cells[3]) == int((polys.coef != 0).sum())
+    printed = _printed_generators(lines)
+    for label in np.unique(labels):
+        # The one printed is the generator whose head column has the largest norm.
+        (j,) = printed[label]
+        assert j == int(np.argmax(weight[labels == label]))
+        count = int((labels == label).sum())
+        if count > 1:
+            assert f"  ... {count - 1} more" in lines
+    assert main(["inspect", str(fitted_file), "--top", "0"]) == 0
+    assert not _printed_generators(capsys.readouterr().out.splitlines())
 
 
 def test_evaluate_reports_the_model_accuracy(fitted_file, capsys):
@@ -148,7 +180,8 @@ def test_command_errors_are_clear(fitted_file, digits_model, tmp_path, capsys):
     wrong = tmp_path / "wrong.npz"
     np.savez(wrong, X=np.zeros((4, 1, 6, 6), np.float32), y=np.zeros(4, np.int64))
     assert main(["evaluate", str(fitted_file), "--data", str(wrong), "--repeats", "1"]) == 1
-    assert "images have shape (1, 6, 6) but" in capsys.readouterr().err
+    assert "images of data have shape (1, 6, 6) but this VINet was fitted on (1, 8, 8)" in (
+        capsys.readouterr().err)
     unlabeled = tmp_path / "unlabeled.npz"
     np.savez(unlabeled, X=np.zeros((4, 1, 8, 8), np.float32))
     weights = tmp_path / "weights.pt"
@@ -168,18 +201,19 @@ def test_fit_and_load_errors_name_the_bad_input(fitted_file, digits_model, tmp_p
     out = str(tmp_path / "x.pt")
     user = ["fit", "--arch", "digits_resnet", "--digits", *FAST_FIT, "--out", out]
     assert main([*user, "--weights", str(tmp_path / "none.pt")]) == 1
-    assert "weights=" in (err := capsys.readouterr().err) and "none.pt' is not a file" in err
+    err = capsys.readouterr().err
+    assert f"--weights {tmp_path / 'none.pt'} is not a file" in err
     assert main(["fit", "--arch", "digits_resnet", "--weights", str(weights), "--data",
                  str(tmp_path / "none.npz"), *FAST_FIT, "--out", out]) == 1
     assert "none.npz' could not be read as an .npz file" in capsys.readouterr().err
     assert main(["fit", "--digits", *FAST_FIT, "--node", "relu_44", "--out", out]) == 1
-    assert "node='relu_44' is not a node of the traced model. Did you mean 'relu_4'" in (
+    assert "--node relu_44 is not a node of the traced model. Did you mean 'relu_4'" in (
         capsys.readouterr().err)
     # Weights of the digits ResNet given for another registered architecture.
     assert main(["fit", "--arch", "resnet18", "--weights", str(weights), "--digits",
                  *FAST_FIT, "--out", out]) == 1
     err = capsys.readouterr().err
-    assert "do not fit arch='resnet18'" in err and "mis-shaped 'conv1.weight'" in err
+    assert "do not fit --arch resnet18" in err and "mis-shaped 'conv1.weight'" in err
     assert not (tmp_path / "x.pt").exists()
     # Options out of range, before any work is done.
     for command, message in (
@@ -187,9 +221,8 @@ def test_fit_and_load_errors_name_the_bad_input(fitted_file, digits_model, tmp_p
          "--repeats 0 must be at least 1"),
         (["evaluate", str(fitted_file), "--digits", "--threads", "0"],
          "--threads 0 must be at least 1"),
-        (["inspect", str(fitted_file), "--digits", "0"], "--digits 0 must be at least 1"),
-        (["inspect", str(fitted_file), "--max-per-class", "-1"],
-         "--max-per-class -1 must be at least 0"),
+        (["inspect", str(fitted_file), "--precision", "0"], "--precision 0 must be at least 1"),
+        (["inspect", str(fitted_file), "--top", "-1"], "--top -1 must be at least 0"),
     ):
         assert main(command) == 1
         assert message in capsys.readouterr().err

@@ -228,7 +228,8 @@ def test_load_errors(tiny_vinet, tmp_path):
     payload["config"]["arch"] = "no_such_net"
     unknown = tmp_path / "unknown.pt"
     torch.save(payload, unknown)
-    with pytest.raises(BridgeError, match="'no_such_net' in the file is not a registered"):
+    with pytest.raises(BridgeError, match=r"was built on arch='no_such_net', which is not a "
+                                          r"registered architecture .* pass model="):
         VINet.load(unknown)
     # A file whose state belongs to another registered architecture names the keys.
     payload = torch.load(good, weights_only=True)
@@ -240,13 +241,62 @@ def test_load_errors(tiny_vinet, tmp_path):
         VINet.load(foreign)
 
 
-def test_save_needs_the_architecture(tiny_model, tiny_data, tmp_path):
-    settings = {**TINY_SETTINGS, "arch": None, "epochs": 0}
-    net = linear_probe(tiny_model, TINY_NODE, tiny_data[0],
-                       **{k: v for k, v in settings.items()
-                          if k not in ("psi", "max_degree", "keep")})
-    with pytest.raises(BridgeError, match=r"pass arch='name'"):
-        net.save(tmp_path / "x.pt")
+def test_any_model_saves_and_loads_with_its_network(tiny_model, tiny_data, tmp_path):
+    # Built without arch=: saved all the same; load() needs the network, whose weights
+    # are replaced by the file's.
+    settings = {k: v for k, v in TINY_SETTINGS.items() if k not in ("arch", "arch_kwargs")}
+    net = build_vinet(tiny_model, TINY_NODE, tiny_data[0], **{**settings, "epochs": 1})
+    assert net.config["arch"] is None
+    net.save(tmp_path / "x.pt")
+    with pytest.raises(BridgeError, match=r"a network of unknown architecture \(arch=None\), so "
+                                          r"load\(\) cannot rebuild its backbone: pass model="):
+        VINet.load(tmp_path / "x.pt")
+    other = copy.deepcopy(tiny_model)
+    with torch.no_grad():
+        for p in other.parameters():
+            p.add_(1.0)  # other weights, same architecture
+    before = copy.deepcopy(other.state_dict())
+    back = VINet.load(tmp_path / "x.pt", model=other)
+    X = tiny_data[1][0][:20]
+    with torch.no_grad():
+        assert torch.equal(back(X), net(X))
+    assert back.parameter_counts() == net.parameter_counts()
+    # The network passed is left as it was.
+    assert all(torch.equal(v, before[k]) for k, v in other.state_dict().items())
+    with pytest.raises(BridgeError, match=r"model must be a torch\.nn\.Module"):
+        VINet.load(tmp_path / "x.pt", model="resnet18")
+
+
+def test_load_keeps_the_backbone_frozen(tiny_vinet, tiny_model, tiny_data, tmp_path):
+    def trainable(net):
+        return sum(p.numel() for p in net.parameters() if p.requires_grad)
+
+    tiny_vinet.save(tmp_path / "frozen.pt")
+    back = VINet.load(tmp_path / "frozen.pt")
+    assert back.config["settings"]["freeze_backbone"] is True
+    # Trainable: the polynomial coefficients and the head, not the backbone.
+    assert not any(p.requires_grad for p in back.backbone.parameters())
+    assert all(p.requires_grad for m in (back.poly, back.head) for p in m.parameters())
+    assert trainable(back) == trainable(tiny_vinet) < sum(p.numel() for p in back.parameters())
+    unfrozen = build_vinet(tiny_model, TINY_NODE, tiny_data[0],
+                           **{**TINY_SETTINGS, "epochs": 1, "freeze_backbone": False})
+    unfrozen.save(tmp_path / "unfrozen.pt")
+    again = VINet.load(tmp_path / "unfrozen.pt")
+    assert all(p.requires_grad for p in again.backbone.parameters())
+    assert trainable(again) == trainable(unfrozen) > trainable(back)
+
+
+def test_load_without_the_backbone_reads_generators_and_counts(tiny_vinet, tmp_path):
+    tiny_vinet.save(tmp_path / "v.pt")
+    light = VINet.load(tmp_path / "v.pt", backbone=False)
+    assert light.parameter_counts() == tiny_vinet.parameter_counts()
+    for a, b in zip(light.generators(), tiny_vinet.generators(), strict=True):
+        assert a == b
+    assert torch.equal(light.head.weight, tiny_vinet.head.weight)
+    with pytest.raises(BridgeError, match="loaded with backbone=False and cannot run"):
+        light(torch.zeros(1, 1, 8, 8))
+    with pytest.raises(BridgeError, match="no backbone to save"):
+        light.save(tmp_path / "again.pt")
 
 
 def test_bad_configurations(tiny_model, tiny_data):
@@ -338,3 +388,77 @@ def test_layer_from_vinet_generators_round_trip(tiny_vinet):
     z = torch.rand(7, tiny_vinet.poly.in_features, dtype=torch.float64)
     ref = copy.deepcopy(tiny_vinet.poly).double()
     torch.testing.assert_close(layer(z), ref(z))
+
+
+def test_build_takes_a_dataset_and_a_shuffling_dataloader(tiny_model, tiny_data):
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from bridge._build import prepare_cut
+    from bridge._config import VINetConfig
+
+    X, y = tiny_data[0]
+    settings = {**TINY_SETTINGS, "epochs": 1}
+    config = VINetConfig(pooling="avg", n_components=5, distill=0.5)
+    # A map-style Dataset is streamed in its order: the inputs of the tensors' build
+    # (to float32 rounding: the batches are stacked by the DataLoader), images not kept.
+    ref = prepare_cut(tiny_model, TINY_NODE, (X, y), config, arch=None, arch_kwargs=None,
+                      progress=False)
+    cut = prepare_cut(tiny_model, TINY_NODE, TensorDataset(X, y), config, arch=None,
+                      arch_kwargs=None, progress=False)
+    assert torch.equal(cut.y, ref.y) and cut.meta == ref.meta and cut.images is None
+    torch.testing.assert_close(cut.x, ref.x, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(cut.teacher, ref.teacher, rtol=1e-5, atol=1e-6)
+    net = build_vinet(tiny_model, TINY_NODE, TensorDataset(X, y), **settings)
+    assert net.has_poly and net.config["input_shape"] == [1, 8, 8]
+    # A shuffling DataLoader gives another order on every pass: the latents, labels and
+    # teacher logits of one row must still belong to one image (found by its latents).
+    loader = DataLoader(TensorDataset(X, y), batch_size=64, shuffle=True,
+                        generator=torch.Generator().manual_seed(0))
+    cut = prepare_cut(tiny_model, TINY_NODE, loader, config, arch=None, arch_kwargs=None,
+                      progress=False)
+    with torch.no_grad():
+        latents = pool(truncate(tiny_model, TINY_NODE)(X), "avg")
+        logits = tiny_model(X)
+    match = torch.cdist(cut.x, latents).argmin(dim=1)
+    assert not torch.equal(match, torch.arange(len(y)))  # shuffled ...
+    assert sorted(match.tolist()) == list(range(len(y)))  # ... each image once
+    assert torch.equal(cut.y, y[match])
+    torch.testing.assert_close(cut.teacher, logits[match], rtol=1e-5, atol=1e-5)
+    assert cut.images is None  # streamed: the images are not kept
+    probe = linear_probe(tiny_model, TINY_NODE, loader,
+                         **{k: v for k, v in settings.items()
+                            if k not in ("psi", "max_degree", "keep")})
+    assert probe.kind == "linear"
+    # Fine-tuning the backbone needs the images: a Dataset is read into memory first.
+    cut = prepare_cut(tiny_model, TINY_NODE, TensorDataset(X, y),
+                      config.replace(freeze_backbone=False), arch=None, arch_kwargs=None,
+                      progress=False)
+    assert torch.equal(cut.images, X) and torch.equal(cut.y, y)
+    net = build_vinet(tiny_model, TINY_NODE, TensorDataset(X, y),
+                      **{**settings, "freeze_backbone": False})
+    assert all(p.requires_grad for p in net.backbone.parameters()) and len(net.history_) == 1
+    with pytest.raises(BridgeError, match=r"yields images without labels"):
+        build_vinet(tiny_model, TINY_NODE, TensorDataset(X), **settings)
+
+
+def test_evaluate_takes_a_dataloader(tiny_vinet, tiny_data):
+    from torch.utils.data import DataLoader, TensorDataset
+
+    test = tiny_data[1]
+    loader = DataLoader(TensorDataset(*test), batch_size=32, shuffle=True)
+    assert tiny_vinet.evaluate(loader, throughput_repeats=0) == tiny_vinet.evaluate(
+        test, throughput_repeats=0)
+    with pytest.raises(BridgeError, match=r"images of data have shape \(1, 4, 4\) but this "
+                                          r"VINet was fitted on \(1, 8, 8\)"):
+        tiny_vinet.evaluate(TensorDataset(test[0][:, :, :4, :4], test[1]))
+
+
+def test_build_records_the_time_of_each_phase(tiny_vinet):
+    from bridge._build import PHASES
+
+    timings = tiny_vinet.timings_
+    assert all(timings[k] >= 0 for k in PHASES)
+    assert timings["total"] == pytest.approx(sum(timings[k] for k in PHASES))
+    assert len(timings["fits_per_class"]) == 10
+    # Classes fitted one after the other (n_jobs=1): their own times fit in the wall time.
+    assert sum(timings["fits_per_class"]) <= timings["fits"]

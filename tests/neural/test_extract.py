@@ -118,6 +118,23 @@ def test_progress_bar_can_be_shown(backbone, data, capsys):
     assert "extract" in capsys.readouterr().err
 
 
+def test_progress_by_default_only_on_a_terminal(backbone, data, monkeypatch):
+    import io
+    import sys
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    for stream, shown in ((io.StringIO(), False), (Terminal(), True)):  # a pipe, a terminal
+        monkeypatch.setattr(sys, "stderr", stream)
+        extract_latents(backbone, data[0], batch_size=16)  # progress=None
+        assert ("extract" in stream.getvalue()) is shown
+        stream.truncate(0)
+        extract_latents(backbone, data[0], batch_size=16, progress=False)
+        assert stream.getvalue() == ""
+
+
 @pytest.mark.parametrize("n", [1, 3, 5])
 def test_shards_concatenate_to_the_unsharded_extraction(backbone, data, tmp_path, n):
     ref, ref_y = extract_latents(backbone, data, progress=False)

@@ -220,17 +220,50 @@ def test_untraceable_model_error_names_the_operation():
         truncate(Untraceable(), "relu")
 
 
-def test_untraceable_model_falls_back_to_module_cuts():
+def test_untraceable_model_is_cut_with_hooks_and_its_tail_dropped():
     torch.manual_seed(0)
     m = Untraceable()
     x = torch.randn(7, 4)
-    with pytest.warns(UserWarning, match="forward hook that stops after 'gate'"):
-        cut = truncate(m, "gate")
+    with pytest.raises(NeuralError, match=r"tracing stopped inside module gate.*pass "
+                                          r"example_input="):
+        truncate(m, "gate")
+    with pytest.warns(UserWarning, match=r"forward hook that stops after 'gate' instead, with "
+                                         r"the 1 module\(s\) that ran only after it"):
+        cut = truncate(m, "gate", example_input=x[:1])
     with torch.no_grad():
         torch.testing.assert_close(cut(x), hooked(m, x, "gate")["gate"], rtol=0, atol=0)
+    # b (6*3 + 3 parameters) ran after the cut: it is gone, a's 4*6 + 6 remain.
+    assert sum(p.numel() for p in cut.parameters()) == 4 * 6 + 6
+    assert not any(name.startswith("model.b.") for name in cut.state_dict())
+    assert all(p.data_ptr() != q.data_ptr() for p in cut.parameters() for q in m.parameters())
     with pytest.warns(UserWarning, match="listing module boundaries"):
         nodes = list_nodes(m, x)
     assert [(n.name, n.shape) for n in nodes] == [("a", (7, 6)), ("gate", (7, 6)), ("b", (7, 3))]
+
+
+class Branchy(nn.Module):
+    """Which module runs before the gate depends on the input."""
+
+    def __init__(self):
+        super().__init__()
+        self.pos = nn.Linear(4, 4)
+        self.neg = nn.Linear(4, 4)
+        self.gate = Gate()
+        self.head = nn.Linear(4, 2)
+
+    def forward(self, x):
+        x = self.pos(x) if x.sum() > 0 else self.neg(x)
+        return self.head(self.gate(x))
+
+
+def test_a_dropped_module_reached_by_another_input_raises():
+    m = Branchy()
+    with pytest.warns(UserWarning, match=r"the 2 module\(s\)"):  # neg and head
+        cut = truncate(m, "gate", example_input=torch.ones(1, 4))
+    assert cut(torch.ones(3, 4)).shape == (3, 4)
+    with pytest.raises(NeuralError, match=r"Module 'neg' was dropped by the cut at "
+                                          r"node='gate'.*control flow depends on its input"):
+        cut(-torch.ones(3, 4))
 
 
 def test_untraceable_sequential_is_cut_as_a_prefix():
@@ -282,8 +315,6 @@ def test_list_nodes_input_dtype_rank_and_model_type(model, x):
 def test_hook_cut_at_a_module_the_forward_never_calls():
     m = Untraceable()
     m.spare = nn.Linear(6, 6)  # registered, never called in forward
-    with pytest.warns(UserWarning, match="forward hook that stops after 'spare'"):
-        cut = truncate(m, "spare")
     with pytest.raises(NeuralError, match=r"never reached node='spare'.*pick a module that the "
                                           r"forward pass uses"):
-        cut(torch.randn(2, 4))
+        truncate(m, "spare", example_input=torch.randn(2, 4))

@@ -8,7 +8,7 @@ and compiles to torch (in :mod:`bridge`).
 
 from algebra._abm import fit_abm
 from algebra._border_loop import default_tau
-from algebra._dispatch import METHODS, fit_vanishing_ideal
+from algebra._dispatch import METHODS, fit_vanishing_ideal, method_parameters
 from algebra._errors import AlgebraError
 from algebra._exact import BorderBasis, buchberger_moller, rational_circle_points
 from algebra._monomials import (
@@ -75,6 +75,7 @@ __all__ = [
     "grlex",
     "is_order_ideal",
     "lex",
+    "method_parameters",
     "monomial_chain",
     "multiply",
     "order_ideal_closure",

@@ -7,15 +7,17 @@ import it.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from algebra._abm import fit_abm
+from algebra._errors import AlgebraError
 from algebra._oavi import fit_oavi
 from algebra._polyset import PolynomialSet
 from algebra._validation import check_choice
 from algebra._vca import fit_vca
 
-__all__ = ["METHODS", "fit_vanishing_ideal"]
+__all__ = ["METHODS", "fit_vanishing_ideal", "method_parameters"]
 
 #: Method names accepted by :func:`fit_vanishing_ideal` (and the transformer).
 METHODS: tuple[str, ...] = ("oavi", "abm", "vca")
@@ -40,5 +42,46 @@ def fit_vanishing_ideal(X: Any, method: str = "oavi", **kwargs: Any) -> Polynomi
     -------
     PolynomialSet
         Generators with ``mse`` and ``order_ideal``.
+
+    Raises
+    ------
+    AlgebraError
+        For an unknown ``method`` or a keyword the method does not take (named, with
+        the ones it takes), before any work.
     """
-    return _FIT[check_choice("method", method, METHODS)](X, **kwargs)
+    allowed = method_parameters(method)
+    unknown = sorted(set(kwargs) - set(allowed))
+    if unknown:
+        raise AlgebraError(
+            f"fit_{method} takes no parameter {', '.join(map(repr, unknown))}; its "
+            f"parameters are {', '.join(allowed)}."
+        )
+    return _FIT[method](X, **kwargs)
+
+
+def method_parameters(method: str) -> tuple[str, ...]:
+    """The keyword parameters a method of :func:`fit_vanishing_ideal` takes.
+
+    Parameters
+    ----------
+    method : {"oavi", "abm", "vca"}
+        The method.
+
+    Returns
+    -------
+    tuple of str
+        In signature order, the data ``X`` left out.
+
+    Raises
+    ------
+    AlgebraError
+        For an unknown ``method``.
+
+    Examples
+    --------
+    >>> from algebra import method_parameters
+    >>> method_parameters("abm")[:2]
+    ('psi', 'max_degree')
+    """
+    fit = _FIT[check_choice("method", method, METHODS)]
+    return tuple(name for name in inspect.signature(fit).parameters if name != "X")

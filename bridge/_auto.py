@@ -29,7 +29,7 @@ from torch import nn
 
 import neural
 from bridge._build import Cut, as_data, fit_vinet, prepare_cut
-from bridge._config import VINetConfig, resolve_config
+from bridge._config import VINetConfig, check_fit_kwargs, resolve_config
 from bridge._errors import BridgeError
 
 __all__ = ["SEARCH_SPACE", "paired_gain", "sign_test", "tune_vinet"]
@@ -162,6 +162,7 @@ def tune_vinet(
     """
     start = time.perf_counter()
     base = resolve_config(config, settings)
+    fit_kwargs = check_fit_kwargs(base, fit_kwargs)
     if not isinstance(time_budget, (int, float)) or not time_budget > 0:
         raise BridgeError(f"time_budget={time_budget!r} must be a positive number of seconds; "
                           "pass e.g. 120.")
@@ -200,7 +201,7 @@ def tune_vinet(
             cuts[key] = (cut, x_val)
         cut, x_val = cuts[key]
         net = fit_vinet(cut, candidate, n_jobs=n_jobs, random_state=random_state,
-                        progress=False, fit_kwargs=fit_kwargs or {})
+                        progress=False, fit_kwargs=fit_kwargs)
         return _val_correct(net, x_val, y[val_idx])
 
     trials: list[dict[str, Any]] = []

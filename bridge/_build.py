@@ -34,7 +34,7 @@ from torch.utils.data import DataLoader, Dataset
 
 import neural
 from algebra import PolynomialSet, fit_vanishing_ideal, prune_generators
-from bridge._config import VINetConfig, resolve_config
+from bridge._config import VINetConfig, check_fit_kwargs, resolve_config
 from bridge._errors import BridgeError
 from bridge._layer import PolynomialLayer
 from bridge._training import TailInputs, fit_tail, new_head
@@ -499,14 +499,16 @@ def build_vinet(
     ------
     BridgeError
         For a cut at or after the classifier, ``n_components`` larger than the pooled
-        latent width, a class absent from ``train_data``, an invalid setting, or when no
-        class has a generator (raise ``psi`` or ``max_degree``).
+        latent width, a class absent from ``train_data``, an invalid setting or
+        ``fit_kwargs`` key (checked before any work), or when no class has a generator
+        (raise ``psi`` or ``max_degree``).
     """
     config = resolve_config(config, settings)
+    fit_kwargs = check_fit_kwargs(config, fit_kwargs)
     cut = prepare_cut(model, node, train_data, config, arch=arch, arch_kwargs=arch_kwargs,
                       progress=progress)
     return fit_vinet(cut, config, n_jobs=n_jobs, random_state=random_state,
-                     progress=progress, fit_kwargs=fit_kwargs or {})
+                     progress=progress, fit_kwargs=fit_kwargs)
 
 
 def assemble(cut: Cut, proj: nn.Module | None, features: nn.Module | None, head: nn.Linear,

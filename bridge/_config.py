@@ -248,3 +248,41 @@ def resolve_config(config: VINetConfig | None, settings: dict[str, Any]) -> VINe
             "build one with bridge.VINetConfig(psi=..., ...)."
         )
     return config.replace(**settings) if settings else config
+
+
+#: Keywords of the generator algorithms that :class:`VINetConfig` sets itself (one
+#: source for each; ``random_state`` is the build's, per class).
+_CONFIG_FIT_KEYS = ("psi", "max_degree", "max_samples", "random_state")
+
+
+def check_fit_kwargs(config: VINetConfig, fit_kwargs: dict[str, Any] | None) -> dict[str, Any]:
+    """``fit_kwargs`` checked against ``config.method``'s parameters, before any work.
+
+    Raises
+    ------
+    BridgeError
+        If ``fit_kwargs`` is not a dict, names a parameter the method does not take,
+        or one that :class:`VINetConfig` (or ``random_state``) sets.
+    """
+    if fit_kwargs is None:
+        return {}
+    if not isinstance(fit_kwargs, dict):
+        raise BridgeError(f"fit_kwargs must be a dict of keyword arguments of fit_"
+                          f"{config.method}, got {type(fit_kwargs).__name__}.")
+    owned = sorted(set(fit_kwargs) & set(_CONFIG_FIT_KEYS))
+    if owned:
+        raise BridgeError(
+            f"fit_kwargs sets {', '.join(map(repr, owned))}, which the build sets itself; "
+            "pass psi, max_degree and max_samples as settings (build_vinet(..., psi=0.02)) "
+            "and random_state as the build's own argument."
+        )
+    import algebra  # here, not at the top: the CLI reads this module for --help
+
+    allowed = algebra.method_parameters(config.method)
+    unknown = sorted(set(fit_kwargs) - set(allowed))
+    if unknown:
+        raise BridgeError(
+            f"fit_kwargs has {', '.join(map(repr, unknown))}, which fit_{config.method} does "
+            f"not take; it takes {', '.join(k for k in allowed if k not in _CONFIG_FIT_KEYS)}."
+        )
+    return dict(fit_kwargs)

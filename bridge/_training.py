@@ -164,7 +164,8 @@ def _held_out_score(tail: nn.Module, held: TailInputs,
 
 
 def fit_tail(tail: nn.Module, inputs: TailInputs, config: VINetConfig, *, random_state: int,
-             progress: bool | None, encoder: nn.Module | None = None, held: TailInputs | None = None,
+             progress: bool | None, encoder: nn.Module | None = None,
+             held: TailInputs | None = None,
              n_linear: int | None = None) -> tuple[list[float], dict[str, float]]:
     """Fit ``tail`` (pooled latents to logits) with the recipe of ``config``.
 

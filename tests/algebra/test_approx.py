@@ -21,6 +21,7 @@ from algebra import (
     fit_oavi,
     fit_vanishing_ideal,
     fit_vca,
+    method_parameters,
     rational_circle_points,
 )
 
@@ -491,3 +492,15 @@ def test_order_ideal_terms_cannot_vanish(method):
         else:
             best = np.linalg.svd(np.column_stack([A, b]), compute_uv=False)[-1] ** 2 / m
         assert best > psi * (1 - 1e-6)
+
+
+@pytest.mark.parametrize("method", ["oavi", "abm", "vca"])
+def test_a_keyword_the_method_does_not_take_is_refused_before_the_fit(method):
+    params = method_parameters(method)
+    assert params[:2] == ("psi", "max_degree") and "X" not in params
+    # A 1-row array would fail inside the fit; the keyword check must come first.
+    with pytest.raises(AlgebraError, match=rf"fit_{method} takes no parameter 'max_degre'; "
+                                           r"its parameters are psi, max_degree"):
+        fit_vanishing_ideal(np.zeros((1, 2)), method=method, max_degre=3)
+    with pytest.raises(AlgebraError, match=r"method='svd' is not supported; use one of 'oavi'"):
+        method_parameters("svd")

@@ -220,3 +220,18 @@ def test_grid_pooling_keeps_a_coarse_layout():
     torch.testing.assert_close(got.reshape(2, 3, 4).mean(2), neural.pool(x, "avg"))
     with pytest.raises(neural.NeuralError, match="grid=0 must be an integer >= 1"):
         neural.pool(x, "grid", 0)
+
+
+def test_fit_kwargs_are_checked_before_any_work(tiny_model):
+    # The data is not even valid: a check after the extraction would fail differently.
+    bad_data = (torch.zeros(2, 1, 8, 8), torch.zeros(2, dtype=torch.long))
+    with pytest.raises(BridgeError, match=r"fit_kwargs has 'n_generators', which fit_oavi "
+                                          r"does not take; it takes order, oracle"):
+        build_vinet(tiny_model, TINY_NODE, bad_data, fit_kwargs={"n_generators": 50})
+    with pytest.raises(BridgeError, match=r"fit_kwargs sets 'psi', which the build sets itself"):
+        build_vinet(tiny_model, TINY_NODE, bad_data, fit_kwargs={"psi": 0.1})
+    with pytest.raises(BridgeError, match="fit_kwargs must be a dict"):
+        tune_vinet(tiny_model, TINY_NODE, bad_data, fit_kwargs=[("tau", 2.0)])
+    # A keyword fit_abm takes but fit_oavi does not ('oracle' is OAVI's).
+    with pytest.raises(BridgeError, match=r"'oracle', which fit_abm does not take"):
+        build_vinet(tiny_model, TINY_NODE, bad_data, method="abm", fit_kwargs={"oracle": "cg"})

@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # for type checkers and readers; at run time __getattr__ impo
     from bridge._config import VINetConfig
     from bridge._errors import BridgeError
     from bridge._layer import PolynomialLayer
+    from bridge._shards import build_vinet_from_shards
     from bridge._vinet import VINet, evaluate_model
 
 #: Public name -> the private module that defines it.
@@ -30,6 +31,7 @@ _MODULES = {
     "VINet": "bridge._vinet",
     "VINetConfig": "bridge._config",
     "build_vinet": "bridge._build",
+    "build_vinet_from_shards": "bridge._shards",
     "evaluate_model": "bridge._vinet",
     "linear_probe": "bridge._baselines",
     "mlp_head_baseline": "bridge._baselines",
@@ -45,6 +47,7 @@ __all__ = [
     "VINetConfig",
     "VinetError",
     "build_vinet",
+    "build_vinet_from_shards",
     "evaluate_model",
     "linear_probe",
     "mlp_head_baseline",

@@ -4,11 +4,14 @@ One recipe for every model of a comparison (:class:`~bridge.VINetConfig`): a fre
 seeded head fitted by full-batch L-BFGS on the cached features, then mini-batch Adam
 with a cosine decay over ``epochs`` on cross-entropy, mixed with distillation from the
 full network's logits (Hinton, Vinyals, Dean 2015, "Distilling the Knowledge in a
-Neural Network") when ``config.distill > 0``. Training reads the latents in
-mini-batches (``x[idx]``), so a memory-mapped array works as well as a tensor.
+Neural Network") when ``config.distill > 0``. Training reads its inputs through
+:class:`TailInputs` (``init_batches`` for the head's start, ``batches`` for an epoch),
+so latents on disk plug in by overriding those two (``bridge._shards``).
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import torch
 import torch.nn.functional as F
@@ -95,6 +98,23 @@ class TailInputs:
         """The (transformed) latents of the samples ``idx``."""
         return self.transform(torch.as_tensor(self.x[idx]))
 
+    def init_batches(self, size: int = 4096) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """``(latents, labels)`` of the samples the head's L-BFGS start is fitted on: all
+        of them, in order, ``size`` at a time."""
+        for start in range(0, len(self), size):
+            yield self.batch(slice(start, start + size)), self.y[start:start + size]
+
+    def batches(self, batch_size: int, generator: torch.Generator,
+                encoder: nn.Module | None = None
+                ) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]]:
+        """One epoch of mini-batches ``(latents, labels, teacher logits)`` in random order
+        (``encoder(images[idx])`` instead of the cached latents when given)."""
+        order = torch.randperm(len(self), generator=generator)
+        for start in range(0, len(self), batch_size):
+            idx = order[start:start + batch_size]
+            xb = self.batch(idx) if encoder is None else encoder(self.images[idx])
+            yield xb, self.y[idx], None if self.teacher is None else self.teacher[idx]
+
 
 def fit_tail(tail: nn.Module, inputs: TailInputs, config: VINetConfig, *, random_state: int,
              progress: bool | None, encoder: nn.Module | None = None) -> list[float]:
@@ -115,11 +135,12 @@ def fit_tail(tail: nn.Module, inputs: TailInputs, config: VINetConfig, *, random
     list of float
         The mean loss of each fine-tuning epoch.
     """
-    y = inputs.y
     head = tail.head
     with torch.no_grad():
-        feats = torch.cat([tail.features(inputs.batch(slice(i, i + 4096)))
-                           for i in range(0, len(inputs), 4096)])
+        parts = [(tail.features(xb), yb) for xb, yb in inputs.init_batches()]
+    feats = torch.cat([f for f, _ in parts])
+    y = torch.cat([yb for _, yb in parts])
+    del parts
     lbfgs = torch.optim.LBFGS(head.parameters(), lr=1.0, max_iter=100,
                               line_search_fn="strong_wolfe")
 
@@ -130,6 +151,7 @@ def fit_tail(tail: nn.Module, inputs: TailInputs, config: VINetConfig, *, random
         return loss
 
     lbfgs.step(closure)
+    feats = y = None  # free the start's features before the epochs
     history: list[float] = []
     modules = [tail] if encoder is None else [encoder, tail]
     # By identity: the encoder's backbone is also inside the tail's VINet.
@@ -144,20 +166,16 @@ def fit_tail(tail: nn.Module, inputs: TailInputs, config: VINetConfig, *, random
     tail.train()
     if encoder is not None:  # the backbone keeps the pretrained batch-norm statistics
         encoder.eval()
-    n = len(inputs)
     for _ in bar:
-        order = torch.randperm(n, generator=gen)
-        total = 0.0
-        for start in range(0, n, config.batch_size):
-            idx = order[start:start + config.batch_size]
-            xb = inputs.batch(idx) if encoder is None else encoder(inputs.images[idx])
-            teacher = None if inputs.teacher is None else inputs.teacher[idx]
-            loss = distillation_loss(tail(xb), y[idx], teacher, config.distill,
+        total, n = 0.0, 0
+        for xb, yb, teacher in inputs.batches(config.batch_size, gen, encoder):
+            loss = distillation_loss(tail(xb), yb, teacher, config.distill,
                                      config.temperature)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            total += loss.item() * len(idx)
+            total += loss.item() * len(yb)
+            n += len(yb)
         sched.step()
         history.append(total / n)
         bar.set_postfix(loss=f"{history[-1]:.4f}")

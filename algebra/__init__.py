@@ -46,6 +46,7 @@ from algebra._prune import (
     scores_from_sums,
     top_generators,
 )
+from algebra._threads import thread_budget
 from algebra._transformer import VanishingIdealTransformer
 from algebra._vca import fit_vca
 from vinet import VinetError, __version__
@@ -89,6 +90,7 @@ __all__ = [
     "rational_circle_points",
     "scores_from_sums",
     "sort_terms",
+    "thread_budget",
     "top_generators",
     "total_degree",
     "variable_permutation",

@@ -3,8 +3,9 @@
 Each border term ``u`` is tested by the smallest right singular vector of ``[A_O, u]``:
 it minimises ``(1/m)‖[A_O, u] v‖²`` over unit vectors ``v``, and that minimum is
 ``σ_min² / m``.  On small data (the loop keeps the monomial values when a degree has
-at most :data:`algebra._border_loop.VALUES_MAX_ENTRIES` of them) this is an SVD of the values;
-on large data it is the smallest eigenpair of the Gram matrix
+at most :data:`algebra._border_loop.VALUES_MAX_ENTRIES` of them) this is an SVD of the
+values, taken on their QR factor (one Householder QR per degree, then SVDs of at most
+``t`` rows); on large data it is the smallest eigenpair of the Gram matrix
 ``[A_O, u]ᵀ[A_O, u] / m`` that the shared loop accumulates over row chunks, so no
 ``m``-sized SVD is formed (at the price of squaring the condition number, which
 matters only for ψ near 1e-14).
@@ -33,18 +34,19 @@ class _EigenDecision:
 
     def decide(
         self, G: np.ndarray, c: np.ndarray, d: float,
-        values: Callable[[], np.ndarray] | None = None,
+        factor: Callable[[], np.ndarray] | None = None,
     ) -> tuple[np.ndarray, float, float] | None:
         k = c.shape[0]
-        if values is not None:
-            # Small data: the SVD of [A_O, u] itself, as in Limbeck (2013); accurate
-            # down to σ_min/σ_max ≈ 1e-16 (the Gram form squares that ratio).
-            A = values()
-            m, cols = A.shape
-            # With fewer samples than columns the null space is not among the
+        if factor is not None:
+            # Small data: the SVD of [A_O, u] / √m itself (through its QR factor, which
+            # has the same singular values), as in Limbeck (2013); accurate down to
+            # σ_min/σ_max ≈ 1e-16 (the Gram form squares that ratio).
+            F = factor()
+            rows, cols = F.shape
+            # With fewer rows (samples) than columns the null space is not among the
             # singular values of the thin SVD: take the full one, σ_min = 0.
-            _, s, Vt = np.linalg.svd(A, full_matrices=m < cols)
-            lam = s[-1] ** 2 / m if s.shape[0] == cols else 0.0
+            _, s, Vt = np.linalg.svd(F, full_matrices=rows < cols)
+            lam = s[-1] ** 2 if s.shape[0] == cols else 0.0
             v = Vt[-1]
         else:
             M = np.empty((k + 1, k + 1))
@@ -108,7 +110,8 @@ def fit_abm(
     random_state : None, int or numpy Generator
         Seed of the subsample.
     chunk_size : int, optional
-        Rows per chunk of the Gram accumulation.
+        Rows per block of the Gram accumulation (default: a block's monomials fill
+        128 KiB, so they stay in cache).
 
     Returns
     -------

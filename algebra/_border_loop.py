@@ -16,10 +16,10 @@ against ``O``, for a border-basis-like set, and keeps those that vanish (they ca
 join ``O``, which must stay closed under division).
 
 Data never enters the deciders: for every degree the loop accumulates the Gram
-products ``[A_O, A_B]ᵀ A_B / m`` of the new border columns over row chunks (the
-monomials of a chunk come from one multiply per term along the ``(parent, var)``
-chain, the products from one BLAS call), so memory is bounded by the chunk and the
-decisions cost nothing per sample.
+products ``[A_O, A_B]ᵀ A_B / m`` of the new border columns over blocks of rows in one
+fused kernel (the monomials of a block come from one multiply per term along the
+``(parent, var)`` chain, the products from one small ``gemm`` while the block is in
+cache), so memory is one block per thread and the decisions cost nothing per sample.
 """
 
 from __future__ import annotations
@@ -29,12 +29,13 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+from scipy.linalg.lapack import dgeqrf
 
 from algebra._errors import AlgebraError
-from algebra._monomials import chain_into, default_chunk_rows
+from algebra._kernels import block_rows, chain_block, gram
 from algebra._orders import TermOrder, get_term_order
 from algebra._polyset import PolynomialSet
+from algebra._threads import run_kernel, single_threaded_blas
 from algebra._validation import check_choice, check_positive_int
 
 __all__ = [
@@ -80,53 +81,76 @@ def default_tau(psi: float) -> float:
 class Decision(Protocol):
     """What a method plugs into :func:`border_loop`.
 
-    ``decide(G, c, d, values)`` gets the Gram form of one border term ``u`` against the
+    ``decide(G, c, d, factor)`` gets the Gram form of one border term ``u`` against the
     current ``O`` (``G = A_OᵀA_O/m`` of shape (k, k), ``c = A_Oᵀu/m``, ``d = uᵀu/m``)
     and returns ``None`` when ``u + span(O)`` does not vanish, else ``(coef_O, coef_u,
-    mse)``.  ``values`` is ``None``, or, for small data (at most
-    :data:`VALUES_MAX_ENTRIES` monomial values per degree), a function returning
-    ``[A_O, u]`` of shape (m, k + 1) for methods that are more accurate on the values.
+    mse)``.  ``factor`` is ``None``, or, for small data (at most
+    :data:`VALUES_MAX_ENTRIES` monomial values per degree), a function returning a
+    matrix ``F`` of shape (r, k + 1) with ``FᵀF = [A_O, u]ᵀ[A_O, u] / m``, taken from a
+    QR factorisation of the values rather than from the Gram matrix (so it has the
+    singular values of ``[A_O, u] / √m`` to working precision, where the Gram form
+    squares the condition number), for methods that need that accuracy.
     ``join(c, d)`` is called when ``u`` joins ``O`` (for IHB's inverse).
     """
 
     def decide(
         self, G: np.ndarray, c: np.ndarray, d: float,
-        values: Callable[[], np.ndarray] | None = None,
+        factor: Callable[[], np.ndarray] | None = None,
     ) -> tuple[np.ndarray, float, float] | None: ...
 
     def join(self, c: np.ndarray, d: float) -> None: ...
 
 
-#: Monomial values per degree (m × terms) up to which the loop keeps them for the
-#: deciders (ABM then takes an SVD of the values instead of an eigendecomposition of
-#: the Gram matrix, which squares the condition number).  2**18 values (2 MiB): above
-#: that, one m-row SVD per border term costs more than the whole Gram pass.
+#: Monomial values per degree (m × terms) up to which the loop keeps them and offers
+#: the deciders their QR factor (ABM then takes SVDs of columns of ``R`` instead of an
+#: eigendecomposition of the Gram matrix, which squares the condition number).  2**18
+#: values (2 MiB): above that the Householder QR costs more than the whole Gram pass.
 VALUES_MAX_ENTRIES = 2**18
 
 
-def eval_gram_block(
-    X: np.ndarray, parent: np.ndarray, var: np.ndarray, k: int, chunk_rows: int,
-    keep_values: bool,
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """``A_Bᵀ [A_O, A_B] / m`` for the chain of ``O`` (first ``k``) then ``B``.
+class _Factor:
+    """The R factor of the degree's monomial values ``[A_O, A_B] / √m``, made on demand.
 
-    The monomials of a chunk of rows are evaluated along the chain (one multiply per
-    term) and the products with the new columns accumulate with one BLAS ``gemm`` per
-    chunk, so peak memory is one chunk of monomials whatever ``m``.  With
-    ``keep_values`` (and ``chunk_rows >= m``) also returns all the monomial values;
-    otherwise ``None``, so the chunk buffer is freed before the next degree's.
+    ``[A_O, A_B] = Q R`` with orthonormal ``Q``, so any set ``S`` of columns has
+    ``A[:, S] = Q R[:, S]``: the same singular values and right singular vectors, in a
+    matrix of at most ``t`` rows instead of ``m``.  One QR per degree (Householder,
+    backward stable) replaces an ``m``-row SVD per border term; ``R`` is upper
+    triangular, so the rows below the last selected column are zero and are dropped.
+    The values themselves are evaluated only when a decider first asks (OAVI never
+    does).
     """
-    m = X.shape[0]
+
+    def __init__(self, X: np.ndarray, parent: np.ndarray, var: np.ndarray) -> None:
+        self.chain = (X, parent, var)
+        self.R: np.ndarray | None = None
+
+    def columns(self, cols: np.ndarray) -> np.ndarray:
+        if self.R is None:
+            X, parent, var = self.chain
+            m, t = X.shape[0], parent.shape[0]
+            # The values transposed, (t, m) C-ordered, are the (m, t) matrix in the
+            # column-major layout LAPACK works in: geqrf factors it in place, no copy.
+            T = np.empty((t, m))
+            chain_block(X, parent, var, 0, np.empty((X.shape[1], m)), T)
+            qr, _, _, info = dgeqrf(T.T, overwrite_a=True)
+            if info != 0:  # pragma: no cover - only for invalid arguments
+                raise AlgebraError(f"LAPACK dgeqrf failed with info={info}.")
+            self.R = np.triu(qr[: min(m, t)]) / math.sqrt(m)
+        return self.R[: cols[-1] + 1, cols]
+
+
+def eval_gram_block(X: np.ndarray, parent: np.ndarray, var: np.ndarray, k: int,
+                    block: int) -> np.ndarray:
+    """``A_Bᵀ [A_O, A_B] / m`` (t − k, t) for the chain of ``O`` (first ``k``) then ``B``.
+
+    One fused kernel (:func:`algebra._kernels.gram`): each block of rows is evaluated
+    along the chain (one multiply per term) and multiplied into the thread's partial
+    sum with one ``gemm`` while in cache, so memory is one block per thread whatever
+    ``m``.
+    """
     t = parent.shape[0]
-    acc = np.zeros((t - k, t))
-    buf = np.empty((min(chunk_rows, m), t))
-    mu = buf
-    for start in range(0, m, chunk_rows):
-        stop = min(start + chunk_rows, m)
-        mu = buf[: stop - start]
-        chain_into(X[start:stop], parent, var, mu)
-        acc += mu[:, k:].T @ mu
-    return acc / m, (mu if keep_values else None)
+    cross = run_kernel(gram, X.shape[0], X, parent, var, k, block, partial=(t - k, t))
+    return cross / X.shape[0]
 
 
 def border_loop(
@@ -158,7 +182,8 @@ def border_loop(
     max_terms : int
         Largest ``|O| + |border of the degree|`` allowed; exceeding it raises.
     chunk_size : int, optional
-        Rows per chunk of the Gram accumulation (default: about 32 MiB of monomials).
+        Rows per block of the Gram accumulation (default: a block's monomials fill
+        128 KiB, so they stay in cache).
     on_degree : callable, optional
         ``on_degree(d, n_generators, n_order_ideal)`` after each degree (progress).
 
@@ -219,11 +244,8 @@ def border_loop(
         info = [cand[u.tobytes()] for u in exps]
         parent = np.array(O_parent + [i for _, i, _ in info], dtype=np.int64)
         var = np.array(O_var + [v for _, _, v in info], dtype=np.int64)
-        keep_values = X.shape[0] * parent.shape[0] <= VALUES_MAX_ENTRIES
-        chunk_rows = (X.shape[0] if keep_values
-                      else default_chunk_rows(8 * parent.shape[0], chunk_size))
-        with np.errstate(over="ignore", invalid="ignore"):  # reported below instead
-            cross, mu = eval_gram_block(X, parent, var, k, chunk_rows, keep_values)
+        block = block_rows(parent.shape[0]) if chunk_size is None else chunk_size
+        cross = eval_gram_block(X, parent, var, k, block)
         if not np.all(np.isfinite(cross)):
             raise AlgebraError(
                 f"The monomials of degree {degree} overflowed on the data (largest "
@@ -236,20 +258,22 @@ def border_loop(
         Gd[k:, :] = cross
         Gd[:k, k:] = cross[:, :k].T
         cols = list(range(k))
+        values = (_Factor(X, parent, var)
+                  if X.shape[0] * parent.shape[0] <= VALUES_MAX_ENTRIES else None)
         joined = 0
         # The decisions work on small (|O| × |O|) matrices, for which a multi-threaded
         # BLAS only adds synchronisation (50× slower eigh on 2 busy cores): one thread.
-        with threadpool_limits(limits=1, user_api="blas"):
+        with single_threaded_blas():
             for j in range(exps.shape[0]):
                 u_col = k + j
                 idx = np.asarray(cols)
                 c = Gd[idx, u_col]
                 d = float(Gd[u_col, u_col])
-                values = (
-                    (lambda idx=idx, u_col=u_col, mu=mu: mu[:, np.append(idx, u_col)])
-                    if keep_values else None
+                factor = (
+                    (lambda idx=idx, u_col=u_col, f=values: f.columns(np.append(idx, u_col)))
+                    if values is not None else None
                 )
-                result = decision.decide(Gd[np.ix_(idx, idx)], c, d, values)
+                result = decision.decide(Gd[np.ix_(idx, idx)], c, d, factor)
                 if result is not None:
                     coef_O, coef_u, mse = result
                     full = np.zeros(len(cols) + 1)

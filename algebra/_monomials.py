@@ -17,8 +17,9 @@ from typing import Any
 import numpy as np
 
 from algebra._errors import AlgebraError
-from algebra._kernels import eval_chain, eval_chain_parallel
+from algebra._kernels import block_rows, eval_polys
 from algebra._orders import TermOrder, get_term_order
+from algebra._threads import run_kernel
 from algebra._validation import (
     check_exponents,
     check_points,
@@ -39,8 +40,6 @@ __all__ = [
     "total_degree",
 ]
 
-#: Rows above which the parallel kernels are used (thread start-up dominates below).
-PARALLEL_MIN_ROWS = 20_000
 #: Default bytes of one chunk of monomial evaluations, which bounds temporary memory.
 CHUNK_BYTES = 32 * 2**20
 #: The most monomials :func:`all_monomials` and :func:`order_ideal_closure` will list:
@@ -442,23 +441,27 @@ def default_chunk_rows(row_bytes: int, chunk_size: int | None) -> int:
 
 
 def chain_into(X: np.ndarray, parent: np.ndarray, var: np.ndarray, out: np.ndarray) -> None:
-    """Run the (serial or parallel) chain kernel on validated arrays.
+    """Write the monomials of validated ``X`` into ``out`` (m, t) under the thread budget.
 
-    The choice is per call (per chunk): inside the chunked evaluate/gradient loops the
-    parallel kernel on every chunk was slower than the serial one on 16 cores (numba's
-    and BLAS's thread pools alternate per chunk), although on one whole (m, t) array
-    it is several times faster.
+    The fused evaluation kernel with the identity as coefficients: polynomial ``i`` is
+    monomial ``i``.
     """
-    kernel = eval_chain_parallel if X.shape[0] >= PARALLEL_MIN_ROWS else eval_chain
-    kernel(X, parent, var, out)
+    t = parent.shape[0]
+    index = np.arange(t + 1, dtype=np.int64)
+    run_kernel(eval_polys, X.shape[0], X, parent, var, index, index[:t], np.ones(t), False,
+               block_rows(2 * t), out)
 
 
 def chain_monomials(
     X: np.ndarray, parent: np.ndarray, var: np.ndarray, chunk_size: int | None = None
 ) -> np.ndarray:
-    """``μ(X)`` (m, t) of validated ``X`` along a chain, ``chunk_size`` rows per kernel call."""
+    """``μ(X)`` (m, t) of validated ``X`` along a chain, ``chunk_size`` rows per kernel call.
+
+    The whole output is returned, so by default one kernel call fills it (one parallel
+    region, its blocks handed out dynamically).
+    """
     out = np.empty((X.shape[0], parent.shape[0]), dtype=np.float64)
-    step = default_chunk_rows(8 * parent.shape[0], chunk_size)
+    step = X.shape[0] if chunk_size is None else check_positive_int(chunk_size, "chunk_size")
     for start in range(0, X.shape[0], step):
         chain_into(X[start : start + step], parent, var, out[start : start + step])
     return out
@@ -474,13 +477,14 @@ def evaluate_monomials(X: Any, terms: Any, chunk_size: int | None = None) -> np.
     terms : array_like of int, shape (t, n)
         A sorted order ideal (see :func:`monomial_chain`).
     chunk_size : int, optional
-        Rows handed to the kernel at a time; by default about 32 MiB of output.
+        Rows handed to the kernel at a time; by default all of them (the output holds
+        every row anyway, and one call is one parallel region).
 
     Returns
     -------
     ndarray of float64, shape (m, t)
         ``out[r, i] = prod_k X[r, k] ** terms[i, k]``, computed with one multiply per
-        monomial along the chain.
+        monomial along the chain, on the threads of :func:`~algebra.thread_budget`.
     """
     E = check_exponents(terms, name="terms")
     X = check_points(X, n_vars=E.shape[1])

@@ -45,9 +45,9 @@ class _OracleDecision:
         self.inverse = GramInverse(np.ones((1, 1))) if ihb != "none" else None
 
     def decide(
-        self, G: np.ndarray, c: np.ndarray, d: float, values: Any = None
+        self, G: np.ndarray, c: np.ndarray, d: float, factor: Any = None
     ) -> tuple[np.ndarray, float, float] | None:
-        # The oracles work on the Gram form only; ``values`` is not needed.
+        # The oracles work on the Gram form only; ``factor`` is not needed.
         res = solve_with_ihb(
             G, c, d, self.radius, self.inverse, ihb=self.ihb, oracle=self.oracle,
             psi=self.psi, eps=self.eps, max_iter=self.max_iter,
@@ -147,7 +147,8 @@ def fit_oavi(
     max_iter : int, default=10000
         Iteration cap of the oracle per border term.
     chunk_size : int, optional
-        Rows per chunk of the Gram accumulation.
+        Rows per block of the Gram accumulation (default: a block's monomials fill
+        128 KiB, so they stay in cache).
 
     Returns
     -------

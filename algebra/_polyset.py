@@ -18,10 +18,8 @@ import numpy as np
 
 from algebra._coefficients import check_coef, nonzero_mask, to_fraction, zeros_like
 from algebra._errors import AlgebraError
-from algebra._kernels import eval_chain_grad, eval_chain_grad_parallel
+from algebra._kernels import block_rows, eval_chain_grad, eval_polys
 from algebra._monomials import (
-    PARALLEL_MIN_ROWS,
-    chain_into,
     chain_monomials,
     default_chunk_rows,
     is_order_ideal,
@@ -30,7 +28,8 @@ from algebra._monomials import (
     row_index,
 )
 from algebra._orders import TermOrder, get_term_order
-from algebra._validation import check_exponents, check_points, describe
+from algebra._threads import run_kernel
+from algebra._validation import check_exponents, check_points, check_positive_int, describe
 
 __all__ = ["PolynomialSet"]
 
@@ -248,7 +247,7 @@ class PolynomialSet:
         X : array_like of shape (m, n)
             The samples.
         chunk_size : int, optional
-            Rows evaluated at a time (about 32 MiB of output by default).
+            Rows handed to the kernel at a time (default: all of them).
 
         Returns
         -------
@@ -257,19 +256,27 @@ class PolynomialSet:
         X = check_points(X, n_vars=self.n_vars)
         return chain_monomials(X, self._parent, self._var, chunk_size)
 
-    def evaluate(self, X: Any, chunk_size: int | None = None) -> np.ndarray:
+    def evaluate(self, X: Any, chunk_size: int | None = None, *,
+                 absolute: bool = False) -> np.ndarray:
         """Evaluate every polynomial at every sample: ``μ(X) @ coef``.
 
-        Memory stays bounded: ``μ`` is computed ``chunk_size`` rows at a time and never
-        held for all rows.  If the set is exact and ``X`` is an object array of
-        integers / :class:`fractions.Fraction`, the evaluation is exact too.
+        One fused pass: blocks of rows are evaluated along the chain while in cache and
+        contracted with ``coef`` straight into the output, so ``μ`` (m, t) is never held
+        and memory is the (m, p) result plus one block per thread
+        (:func:`~algebra.thread_budget` sets the threads).  If the set is exact and
+        ``X`` is an object array of integers / :class:`fractions.Fraction`, the
+        evaluation is exact too.
 
         Parameters
         ----------
         X : array_like of shape (m, n)
             The samples.
         chunk_size : int, optional
-            Rows evaluated at a time (about 32 MiB of monomials by default).
+            Rows per block (default: as many as keep a block's monomials within
+            128 KiB, the size that stays in a core's cache).
+        absolute : bool, default=False
+            Return ``|g(x)|`` (the features of
+            :class:`~algebra.VanishingIdealTransformer`), taken in the same pass.
 
         Returns
         -------
@@ -277,18 +284,29 @@ class PolynomialSet:
             float64, or object (``Fraction``) for exact evaluation.
         """
         if self.is_exact and isinstance(X, np.ndarray) and X.dtype == object:
-            return self._evaluate_exact(X)
+            values = self._evaluate_exact(X)
+            return np.abs(values) if absolute else values
         X = check_points(X, n_vars=self.n_vars)
-        coef = self._float_coef()
+        # Per block: the monomials (t rows) and the results (p rows) stay in cache.
+        block = (block_rows(self.n_terms + self.n_polys) if chunk_size is None
+                 else check_positive_int(chunk_size, "chunk_size"))
         out = np.empty((X.shape[0], self.n_polys), dtype=np.float64)
-        step = default_chunk_rows(8 * self.n_terms, chunk_size)
-        buf = np.empty((min(step, X.shape[0]), self.n_terms), dtype=np.float64)
-        for start in range(0, X.shape[0], step):
-            stop = min(start + step, X.shape[0])
-            mu = buf[: stop - start]
-            chain_into(X[start:stop], self._parent, self._var, mu)
-            np.matmul(mu, coef, out=out[start:stop])
+        run_kernel(eval_polys, X.shape[0], X, self._parent, self._var, *self._sparse_coef(),
+                   bool(absolute), block, out)
         return out
+
+    def _sparse_coef(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``coefᵀ`` as compressed rows ``(indptr, indices, values)`` for the kernel.
+
+        Made per call (O(t p), nothing next to the rows): ``coef`` is a public array
+        that callers may change in place.
+        """
+        coef_t = self._float_coef().T
+        mask = coef_t != 0
+        indptr = np.zeros(self.n_polys + 1, dtype=np.int64)
+        np.cumsum(mask.sum(axis=1), out=indptr[1:])
+        return (indptr, np.nonzero(mask)[1].astype(np.int64),
+                np.ascontiguousarray(coef_t[mask], dtype=np.float64))
 
     def _evaluate_exact(self, X: np.ndarray) -> np.ndarray:
         """Exact evaluation with Fraction arithmetic along the chain."""
@@ -332,8 +350,8 @@ class PolynomialSet:
             c = stop - start
             mu = np.empty((c, t), dtype=np.float64)
             dmu = np.empty((c, n, t), dtype=np.float64)
-            kernel = eval_chain_grad_parallel if c >= PARALLEL_MIN_ROWS else eval_chain_grad
-            kernel(X[start:stop], self._parent, self._var, mu, dmu)
+            run_kernel(eval_chain_grad, c, X[start:stop], self._parent, self._var, mu,
+                       dmu)
             # (c*n, t) @ (t, p): one BLAS call per chunk.
             jac = (dmu.reshape(c * n, t) @ coef).reshape(c, n, p)
             out[start:stop] = jac.transpose(0, 2, 1)

@@ -13,13 +13,11 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from algebra._border_loop import BORDERS
 from algebra._dispatch import METHODS, fit_vanishing_ideal
 from algebra._errors import AlgebraError
-from algebra._kernels import eval_abs, eval_abs_parallel
-from algebra._monomials import PARALLEL_MIN_ROWS
 from algebra._oavi import check_tau
 from algebra._oracles import IHB_MODES, ORACLES
 from algebra._polyset import PolynomialSet
 from algebra._prune import check_keep, prune_generators
-from algebra._validation import check_choice, check_points, check_psi, check_random_state
+from algebra._validation import check_choice, check_psi, check_random_state
 
 __all__ = ["VanishingIdealTransformer"]
 
@@ -258,12 +256,8 @@ class VanishingIdealTransformer(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "polynomials_")
         X = self._validate(X, reset=False)
         polys = self.polynomials_
-        X = check_points(X, n_vars=polys.n_vars)
-        out = np.empty((X.shape[0], polys.n_polys))
-        # One fused numba pass (chain, contraction, abs) instead of μ(X) then BLAS.
-        kernel = eval_abs_parallel if X.shape[0] >= PARALLEL_MIN_ROWS else eval_abs
-        kernel(X, polys.parent, polys.var, np.ascontiguousarray(polys.coef.T), out)
-        return out
+        # One fused pass (chain, contraction, abs) under the thread budget.
+        return polys.evaluate(X, absolute=True)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Names of the output features: ``"g{j}"``, or ``"class{k}_g{j}"`` per class.

@@ -37,9 +37,9 @@ vinet's VCA is that algorithm with three choices that make its output well defin
   (which would depend on rounding) enters the result.
 
 Data never enters the decisions: the Gram matrix of the monomials is accumulated over
-chunks of rows (``algebra._border_loop.eval_gram_block``, the pass of OAVI and ABM),
-one pass per degree (on small data one pass covers several degrees), so memory stays
-at one chunk.
+blocks of rows (``algebra._border_loop.eval_gram_block``, the fused pass of OAVI and
+ABM), one pass per degree (on small data one pass covers several degrees), so memory
+stays at one block per thread.
 """
 
 from __future__ import annotations
@@ -52,7 +52,8 @@ from scipy.linalg import eigh
 
 from algebra._border_loop import eval_gram_block
 from algebra._errors import AlgebraError
-from algebra._monomials import default_chunk_rows, row_index
+from algebra._kernels import block_rows
+from algebra._monomials import row_index
 from algebra._orders import get_term_order
 from algebra._polyset import PolynomialSet
 from algebra._validation import check_positive_int, check_psi, prepare_data
@@ -120,9 +121,8 @@ class _GradedGram:
                     m * (self.size(len(self.start) - 1) ** 2 - k**2) <= _PREFETCH_FLOPS):
                 self._add_degree()
             top = self.terms.shape[0]
-            rows = default_chunk_rows(8 * top, self.chunk_size)
-            with np.errstate(over="ignore", invalid="ignore"):  # reported below instead
-                cross, _ = eval_gram_block(self.X, self.parent, self.var, k, rows, False)
+            block = block_rows(top) if self.chunk_size is None else self.chunk_size
+            cross = eval_gram_block(self.X, self.parent, self.var, k, block)
             if not np.all(np.isfinite(cross)):
                 raise AlgebraError(
                     f"The monomials of degree {len(self.start) - 2} overflowed on the "
@@ -235,7 +235,8 @@ def fit_vca(
     random_state : None, int or numpy Generator
         Seed of the subsample.
     chunk_size : int, optional
-        Rows per chunk of the Gram accumulation (default: about 32 MiB of monomials).
+        Rows per block of the Gram accumulation (default: a block's monomials fill
+        128 KiB, so they stay in cache).
 
     Returns
     -------

@@ -4,8 +4,8 @@ Rows of the table (all measured in this run, on this machine):
 
 * ``monomials``: :func:`algebra.evaluate_monomials` (numba chain, one multiply per
   monomial) against numpy's ``prod(X[:, None, :] ** E, axis=2)``; ratio = numpy time /
-  chain time (> 1 means the chain is faster).  The serial and parallel kernels are
-  timed separately by calling them directly.
+  chain time (> 1 means the chain is faster).  Timed on one thread and on every core
+  (:func:`algebra.thread_budget`).
 * ``gradient``: :meth:`algebra.PolynomialSet.gradient` against the numpy Jacobian
   ``Σ_i c_i a_ik x^(a_i - e_k)`` built from numpy powers.
 * ``exact BM``: :func:`algebra.buchberger_moller` seconds for m random integer points in
@@ -20,24 +20,24 @@ table and writes ``benchmarks/results/bench_monomials.json`` (see README.md).
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 from _results import metric, write_results
+from _timing import best_time
 
-from algebra import PolynomialSet, all_monomials, buchberger_moller, monomial_chain
-from algebra._kernels import eval_chain, eval_chain_parallel
+from algebra import (
+    PolynomialSet,
+    all_monomials,
+    buchberger_moller,
+    evaluate_monomials,
+    thread_budget,
+)
+from algebra._threads import available_cores
 
 
-def best_time(fn, repeat: int) -> float:
+def seconds(fn, repeat: int) -> float:
     """The best wall time of ``repeat`` calls after one warm-up call."""
-    fn()
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
+    return best_time(fn, repeat, warmup=True)[0]
 
 
 def numpy_jacobian(X: np.ndarray, E: np.ndarray, coef: np.ndarray) -> np.ndarray:
@@ -62,11 +62,10 @@ def main() -> None:
     for n, d in [(4, 4), (8, 3), (16, 2)]:
         E = all_monomials(n, d)
         X = rng.uniform(-1, 1, size=(m, n))
-        parent, var = monomial_chain(E)
-        out = np.empty((m, len(E)))
-        t_np = best_time(lambda X=X, E=E: np.prod(X[:, None, :] ** E[None], axis=2), repeat)
-        for name, kernel in (("serial", eval_chain), ("parallel", eval_chain_parallel)):
-            t = best_time(lambda k=kernel, X=X, p=parent, v=var, o=out: k(X, p, v, o), repeat)
+        t_np = seconds(lambda X=X, E=E: np.prod(X[:, None, :] ** E[None], axis=2), repeat)
+        for name, threads in (("1 thread", 1), (f"{available_cores()} threads", None)):
+            with thread_budget(threads):
+                t = seconds(lambda X=X, E=E: evaluate_monomials(X, E), repeat)
             label = f"monomials n={n} d={d} t={len(E)} {name}"
             print(f"{label:<34}{t:>10.4f}{t_np:>10.4f}{t_np / t:>8.1f}")
             monomial_rows.append({"m": m, "n": n, "degree": d, "terms": len(E),
@@ -78,8 +77,8 @@ def main() -> None:
         coef = rng.standard_normal((len(E), p))
         P = PolynomialSet(E, coef)
         X = rng.uniform(-1, 1, size=(m // 10, n))
-        t = best_time(lambda P=P, X=X: P.gradient(X), repeat)
-        t_np = best_time(lambda X=X, E=E, c=coef: numpy_jacobian(X, E, c), repeat)
+        t = seconds(lambda P=P, X=X: P.gradient(X), repeat)
+        t_np = seconds(lambda X=X, E=E, c=coef: numpy_jacobian(X, E, c), repeat)
         label = f"gradient n={n} d={d} p={p}"
         print(f"{label:<34}{t:>10.4f}{t_np:>10.4f}{t_np / t:>8.1f}")
         gradient_rows.append({"m": m // 10, "n": n, "degree": d, "polys": p, "vinet_s": t,
@@ -89,7 +88,7 @@ def main() -> None:
     base = None
     for size in sizes:
         pts = np.unique(rng.integers(-20, 21, size=(size, 3)), axis=0)
-        t = best_time(lambda pts=pts: buchberger_moller(pts, "degrevlex"), 1)
+        t = seconds(lambda pts=pts: buchberger_moller(pts, "degrevlex"), 1)
         base = base or t
         print(f"{'exact BM m=' + str(len(pts)) + ' n=3':<34}{t:>10.4f}{'':>10}{t / base:>8.1f}")
         bm_rows.append({"points": len(pts), "n": 3, "seconds": t, "ratio_to_smallest": t / base})
@@ -97,14 +96,14 @@ def main() -> None:
     # Fitted exponent of time against m on a log-log scale.
     exponent = np.polyfit(np.log([r["points"] for r in bm_rows]),
                           np.log([r["seconds"] for r in bm_rows]), 1)[0]
-    serial = [r["numpy_over_vinet"] for r in monomial_rows if r["kernel"] == "serial"]
-    parallel = [r["numpy_over_vinet"] for r in monomial_rows if r["kernel"] == "parallel"]
+    serial = [r["numpy_over_vinet"] for r in monomial_rows if r["kernel"] == "1 thread"]
+    parallel = [r["numpy_over_vinet"] for r in monomial_rows if r["kernel"] != "1 thread"]
     write_results(
         "bench_monomials",
         [
-            metric("monomials: numpy time / numba chain time, serial, min over shapes",
+            metric("monomials: numpy time / numba chain time, 1 thread, min over shapes",
                    min(serial), "x"),
-            metric("monomials: numpy time / numba chain time, parallel, min over shapes",
+            metric("monomials: numpy time / numba chain time, all cores, min over shapes",
                    min(parallel), "x"),
             metric("Jacobian: numpy time / PolynomialSet.gradient time, min over shapes",
                    min(r["numpy_over_vinet"] for r in gradient_rows), "x"),

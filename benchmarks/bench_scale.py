@@ -20,9 +20,9 @@ the scaling's statistics), ``grouping`` (the projected latents written grouped b
 class), ``fits`` (one OAVI fit per class), ``pruning`` (per-class sums over blocks of the
 grouped latents, each class scored on at most ``--score-samples`` of its samples,
 default 256), ``compile`` (the layer), ``head start`` (the head's L-BFGS start on as
-many rows as fit ``--head-mb`` of features, default 8 MB: the library's rule with a
-budget 32 times smaller than its default, so that the benchmark runs in minutes; the
-start costs budget × K per evaluation) and ``epoch`` (one fine-tuning epoch of
+many rows as fit ``--head-mb`` of features, default 256 MB: the library's default
+``HEAD_BYTES``; with the default warm start the L-BFGS fits only the pooled latents'
+columns, the features of those rows are computed once) and ``epoch`` (one fine-tuning epoch of
 mini-batches of 256 read from the memory-mapped shards: timed over its first
 ``--steps`` mini-batches, default 40, and scaled to the epoch's ``m / 256``; every step
 costs the same, so this is the epoch's time without running its hour at 1,000
@@ -225,8 +225,9 @@ def main() -> None:
                         help="threads of numba, BLAS and torch per configuration (default 1)")
     parser.add_argument("--score-samples", type=int, default=256,
                         help="samples per class the pruning scores run on (default 256)")
-    parser.add_argument("--head-mb", type=float, default=8.0,
-                        help="features of the head's L-BFGS start, in MB (default 8)")
+    parser.add_argument("--head-mb", type=float, default=256.0,
+                        help="features of the head's L-BFGS start, in MB (default 256, "
+                             "the library's HEAD_BYTES)")
     parser.add_argument("--steps", type=int, default=40,
                         help="fine-tuning mini-batches timed per configuration (default 40)")
     args = parser.parse_args()

@@ -33,78 +33,15 @@ the table and writes ``benchmarks/results/bench_vca.json`` (see README.md).
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import subprocess
-import tempfile
 import time
-from pathlib import Path
 
-import numba
 import numpy as np
+from _reference import Reference
 from _results import metric, write_results
 from sklearn.datasets import load_wine
 from sklearn.preprocessing import MinMaxScaler
-from threadpoolctl import threadpool_limits
 
-from algebra import fit_vca
-
-#: The reference's side of the protocol: one JSON command per line on stdin (a
-#: ``.npy`` path, ψ and max_degree), one JSON answer per line on stdout.
-DRIVER = r"""
-import json, sys, time, warnings
-warnings.filterwarnings("ignore")
-sys.path.insert(0, sys.argv[1])
-import numpy as np
-from src.feature_transformations.vca import VCA
-for line in sys.stdin:
-    cmd = json.loads(line)
-    X = np.load(cmd["path"])
-    t0 = time.perf_counter()
-    Z, sets = VCA(psi=cmd["psi"], max_degree=cmd["max_degree"]).fit(X)
-    seconds = time.perf_counter() - t0
-    degrees = [d + 1 for d, V in enumerate(sets.V_coefficient_vectors) if V is not None
-               for _ in range(V.shape[1])]
-    print(json.dumps({"seconds": seconds, "generators": len(degrees),
-                      "max_degree": max(degrees, default=0),
-                      "train_mse_max": float((Z**2).mean(axis=0).max()) if Z is not None
-                      else None}), flush=True)
-"""
-
-
-class Reference:
-    """The reference VCA in a subprocess, or ``None`` when the environment lacks it."""
-
-    def __init__(self, threads: int) -> None:
-        python = os.environ.get("VINET_REFERENCE_PYTHON")
-        src = os.environ.get("VINET_REFERENCE_SRC")
-        self.proc = None
-        if python and src:
-            env = {**os.environ, **{k: str(threads) for k in (
-                "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}}
-            self.proc = subprocess.Popen([python, "-c", DRIVER, src], stdin=subprocess.PIPE,
-                                         stdout=subprocess.PIPE, text=True, env=env)
-        self.tmp = tempfile.TemporaryDirectory()
-
-    def fit(self, X: np.ndarray, psi: float, max_degree: int) -> dict | None:
-        if self.proc is None:
-            return None
-        path = Path(self.tmp.name) / "X.npy"
-        np.save(path, X)
-        # The reference's loop runs while degree < max_degree: one more for degree ≤ D.
-        cmd = {"path": str(path), "psi": psi, "max_degree": max_degree + 1}
-        self.proc.stdin.write(json.dumps(cmd) + "\n")
-        self.proc.stdin.flush()
-        answer = self.proc.stdout.readline()
-        if not answer:
-            raise RuntimeError("the reference VCA process died; run it by hand to see why")
-        return json.loads(answer)
-
-    def close(self) -> None:
-        if self.proc is not None:
-            self.proc.stdin.close()
-            self.proc.wait()
-        self.tmp.cleanup()
+from algebra import fit_vca, thread_budget
 
 
 def torus(m: int, seed: int = 0) -> np.ndarray:
@@ -136,11 +73,11 @@ def case(name: str, X: np.ndarray, Y: np.ndarray | None, psi: float, degree: int
     # Small fits take milliseconds, where another process's time slice decides the
     # measurement: repeat them more (about a second of fitting per side).
     for _ in range(max(repeat, min(30, 10**6 // (X.shape[0] * X.shape[1])))):
-        with threadpool_limits(limits=threads, user_api="blas"):
+        with thread_budget(threads):  # algebra's kernels and BLAS together
             t0 = time.perf_counter()
             G = fit_vca(X, psi=psi, max_degree=degree)
             best = min(best, time.perf_counter() - t0)
-        ref = reference.fit(X, psi, degree)
+        ref = reference.fit(X, "vca", psi, degree)
         if ref is not None:
             ref_best = min(ref_best, ref["seconds"])
     held = float("nan")
@@ -163,11 +100,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="m up to 1e5, 2 repeats")
     parser.add_argument("--threads", type=int, default=1,
-                        help="BLAS (and numba) threads on both sides (default 1)")
+                        help="threads on both sides: vinet's thread_budget, the reference's "
+                             "BLAS (default 1)")
     args = parser.parse_args()
     sizes = [10**4, 10**5] if args.quick else [10**4, 10**5, 10**6]
     repeat = 2 if args.quick else 3
-    numba.set_num_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
     reference = Reference(args.threads)
     fit_vca(torus(1000), psi=1e-4, max_degree=4)  # compile the kernels first
     rows = []
@@ -203,7 +140,7 @@ def main() -> None:
     ]
     write_results(
         "bench_vca", summary, rows=rows, quick=args.quick, threads=args.threads,
-        reference=reference.proc is not None,
+        reference=reference.active,
         description="algebra.fit_vca against the OAVI authors' reference VCA (CGAVI "
                     "repository) on the same data, timed in one run; held-out mean g² of "
                     "vinet's generators over the training value.",

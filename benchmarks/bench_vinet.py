@@ -1,6 +1,6 @@
 """VI-Net against the full network on the digits: accuracy, parameters, CPU throughput.
 
-The comparison of ``vinet demo`` (the same function, :func:`bridge._compare.compare_cuts`,
+The comparison of ``vinet demo`` (the same function, :func:`bridge.compare_cuts`,
 and the same settings, the defaults of :class:`bridge.VINetConfig`) on the cached digits
 ResNet of seed 0: VI-Net at three cut depths, and at each cut its baselines (a linear
 head, random monomials and an MLP head of the same size). One seed here: the
@@ -22,8 +22,7 @@ import time
 import torch
 from _results import metric, write_results
 
-from bridge import VINetConfig
-from bridge._compare import acceptance, compare_cuts, format_table
+from bridge import VINetConfig, acceptance, compare_cuts, format_table
 from bridge.commands.demo import DEFAULT_NODES, QUICK
 from neural import DIGITS_RECIPE, load_digits, pretrained_digits_model
 

@@ -4,26 +4,31 @@ Pairs (all offline): scikit-learn's digits with the residual 2-D CNN
 (:func:`neural.digits_resnet`), and MNIST-1D (generated locally by the ``mnist1d``
 package's ``make_dataset``, 25,000 samples: 16,000 train / 4,000 validation / 5,000
 test) with a plain 1-D CNN (:func:`neural.cnn1d`) and an MLP (:func:`neural.mlp`).
-Each pair is cut where about 33 %, 50 % and 67 % of its convolutions (MLP: hidden
-layers) are removed. At each cut and seed the suite builds, with the defaults of
+The digits are small (1,797 images), so each seed draws its own stratified split
+(1,077 train / 270 validation / 450 test: repeated splits), and the mean over the seeds
+reads every image; the MNIST-1D split is fixed. Each pair is cut where about 33 %,
+50 % and 67 % of its convolutions (MLP: hidden layers) are removed. At each cut and
+seed :func:`bridge.compare_cuts` builds, with the defaults of
 :class:`bridge.VINetConfig` and one shared recipe:
 
 * VI-Net (:func:`bridge.build_vinet`);
 * the linear head and random monomials of the same size (the paper's baselines);
 * an MLP head on the same inputs with as many parameters as VI-Net's polynomial layer
   plus head (:func:`bridge.mlp_head_baseline`);
-* at the ~33 % cut, the automatic mode (``config="auto"``), which picks its settings on
-  a validation split of the training data.
+
+and at the ~33 % cut the automatic mode (:func:`bridge.tune_vinet`, which picks its
+settings on a split of the training data, then :func:`bridge.build_vinet`).
 
 Every seed trains its own backbone (cached in ``neural.cache_dir() / "suite"``, so a
-rerun costs only the VI-Net builds) and seeds the builds. Test accuracy is computed
-once per reported number; the validation split is reported beside it and chooses
-nothing here (the defaults were chosen on it, see ``docs/benchmarks.md``).
-Throughput (images/s at batch 256, one thread, interleaved rounds, best of each) is
-measured at the ~33 % cut for the full network and VI-Net.
+rerun costs only the VI-Net builds) and seeds the builds. The test split is read once
+per reported number; the validation split chooses nothing here (it is where the
+defaults were chosen, ``docs/benchmarks.md``), and the builds choose their epoch on a
+share of the training split (``VINetConfig.holdout``). Throughput (images/s at batch
+256, one thread, interleaved rounds, the best pass of each model) is measured for the
+first seed's models. The verdicts are :func:`bridge.acceptance`'s.
 
 Run ``make bench-vinet`` (= ``python benchmarks/vinet_suite.py``; ``--quick``: one seed,
-the ~33 % cut, a small MNIST-1D, a CI smoke test). Prints one table and writes
+the ~33 % cut, a small MNIST-1D, a CI smoke test). Prints one table per pair and writes
 ``benchmarks/results/vinet_suite.json`` with every per-seed number.
 """
 
@@ -32,44 +37,45 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import torch
 from _results import metric, write_results
+from threadpoolctl import threadpool_limits
 from torch import nn
 
 import neural
-from bridge import VINetConfig
-from bridge._baselines import fit_linear, fit_mlp_head, fit_random
-from bridge._build import fit_vinet, prepare_cut
-from bridge._compare import interleaved_throughput
+from bridge import VINetConfig, acceptance, build_vinet, compare_cuts, format_table, tune_vinet
 
 Split = tuple[torch.Tensor, torch.Tensor]
 
 
 # ----------------------------------------------------------------------------- data
-def digits_splits() -> dict[str, Split]:
-    """The library's fixed digits split (1347 / 450), validation = 20 % of its train part."""
+def digits_splits(seed: int = 0) -> dict[str, Split]:
+    """A stratified split of all 1,797 digits drawn from ``seed``: 1,077 / 270 / 450."""
     from sklearn.model_selection import train_test_split
 
-    X, y = neural.load_digits("train")
-    fit, val = train_test_split(np.arange(len(y)), test_size=0.2, random_state=0,
-                                stratify=y.numpy())
-    return {"train": (X[fit], y[fit]), "val": (X[val], y[val]),
-            "test": neural.load_digits("test")}
+    parts = [neural.load_digits("train"), neural.load_digits("test")]
+    X = torch.cat([p[0] for p in parts])
+    y = torch.cat([p[1] for p in parts])
+    rest, test = train_test_split(np.arange(len(y)), test_size=450, random_state=seed,
+                                  stratify=y.numpy())
+    fit, val = train_test_split(rest, test_size=270, random_state=seed,
+                                stratify=y.numpy()[rest])
+    return {s: (X[idx], y[idx]) for s, idx in (("train", fit), ("val", val), ("test", test))}
 
 
-def mnist1d_splits(n_samples: int = 25_000) -> dict[str, Split]:
+def mnist1d_splits(n_samples: int = 25_000, seed: int = 0) -> dict[str, Split]:
     """MNIST-1D made locally (``mnist1d.data.make_dataset``, seed 42), cached as .npz.
 
     The package's own split holds out 20 % as test; the suite takes 20 % of the rest as
-    validation (a fixed permutation).
+    validation (a fixed permutation, whatever ``seed``).
     """
+    del seed  # one fixed split: 5,000 test signals are plenty
     folder = neural.cache_dir() / "suite"
     path = folder / f"mnist1d-{n_samples}.npz"
     if not path.exists():
@@ -99,19 +105,23 @@ def mnist1d_splits(n_samples: int = 25_000) -> dict[str, Split]:
 class Pair:
     """A (data set, architecture) pair: its data, backbone recipe and cut points."""
 
-    data: Callable[[], dict[str, Split]]
+    #: seed -> splits (the digits draw one split per seed, MNIST-1D has one)
+    data: Callable[..., dict[str, Split]]
     arch: str
     arch_kwargs: dict[str, Any]
     train: dict[str, Any]
     #: cut node -> share of the convolutions (MLP: hidden layers) it removes, in %
     cuts: dict[str, float] = field(default_factory=dict)
+    seeds: int = 3
+    #: whether each seed has its own split (part of the backbone's cache key)
+    resplit: bool = False
 
 
 PAIRS: dict[str, Pair] = {
     "digits / resnet": Pair(
         digits_splits, "digits_resnet", {},
         {"epochs": 30, "batch_size": 64, "lr": 0.01, "weight_decay": 5e-4},
-        {"relu_4": 33.3, "relu_3": 55.6, "relu_2": 66.7}),
+        {"relu_4": 33.3, "relu_3": 55.6, "relu_2": 66.7}, seeds=8, resplit=True),
     "mnist1d / cnn1d": Pair(
         mnist1d_splits, "cnn1d", {},
         {"epochs": 15, "batch_size": 128, "lr": 0.005, "weight_decay": 5e-4},
@@ -123,10 +133,12 @@ PAIRS: dict[str, Pair] = {
 }
 
 
-def backbone(name: str, pair: Pair, seed: int, data: dict[str, Split]) -> nn.Module:
+def backbone(pair: Pair, seed: int, data: dict[str, Split]) -> nn.Module:
     """The pair's full network trained with ``seed`` on the train split (cached)."""
     recipe = {"arch": pair.arch, "kwargs": pair.arch_kwargs, "train": pair.train,
               "seed": seed, "n_train": len(data["train"][1]), "torch": torch.__version__}
+    if pair.resplit:
+        recipe["split"] = seed
     key = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:12]
     path = neural.cache_dir() / "suite" / f"{pair.arch}-{key}.pt"
     with torch.random.fork_rng(devices=[]):
@@ -142,210 +154,155 @@ def backbone(name: str, pair: Pair, seed: int, data: dict[str, Split]) -> nn.Mod
     return model.eval()
 
 
-def _accuracy(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
-    with torch.no_grad():
-        logits = torch.cat([net.head(net.head_input(x[i:i + 4096]))
-                            for i in range(0, len(y), 4096)])
-    return 100.0 * float((logits.argmax(1) == y).float().mean())
+def auto_mode(pair: Pair, models: list[nn.Module], node: str, data: list[dict[str, Split]],
+              seeds: list[int], config: VINetConfig, defaults: list[float],
+              budget: float) -> dict[str, Any]:
+    """The automatic mode at ``node`` for every seed: chosen settings, test accuracy.
 
-
-def _latents(cut: Any, X: torch.Tensor) -> torch.Tensor:
-    with torch.no_grad():
-        return torch.cat([cut.pool(cut.backbone(X[i:i + 1024])) for i in range(0, len(X), 1024)])
-
-
-def run_cell(pair: Pair, model: nn.Module, node: str, seed: int, data: dict[str, Split],
-             teacher: torch.Tensor, config: VINetConfig, auto_budget: float | None) -> dict:
-    """Every model at one cut of one seed's network: accuracies, parameters, seconds."""
-    cut = prepare_cut(model, node, data["train"], config, arch=pair.arch,
-                      arch_kwargs=pair.arch_kwargs, progress=False, teacher=teacher)
-    x = {s: _latents(cut, data[s][0]) for s in ("val", "test")}
-    out: dict[str, Any] = {}
-    models: dict[str, nn.Module] = {}
-    for kind in ("vinet", "linear", "random", "mlp"):
+    Where it keeps the defaults, its model is the defaults' build (the same code, seed
+    and data), whose accuracy ``defaults`` holds; otherwise it is built and tested.
+    """
+    out: dict[str, Any] = {"per_seed": [], "chosen": [], "seconds": []}
+    for model, d, seed, same in zip(models, data, seeds, defaults, strict=True):
         t0 = time.perf_counter()
-        common = {"random_state": seed, "progress": False}
-        if kind == "vinet":
-            net = fit_vinet(cut, config, n_jobs=1, fit_kwargs={}, **common)
-        elif kind == "linear":
-            net = fit_linear(cut, config, **common)
-        elif kind == "random":
-            net = fit_random(cut, models["vinet"], config, **common)
+        chosen, _ = tune_vinet(model, node, d["train"], config, time_budget=budget,
+                               random_state=seed)
+        if chosen == config:
+            accuracy = same
         else:
-            net = fit_mlp_head(cut, models["vinet"], config, **common)
-        models[kind] = net
-        out[kind] = {"val": _accuracy(net, x["val"], data["val"][1]),
-                     "test": _accuracy(net, x["test"], data["test"][1]),
-                     "params": net.parameter_counts()["total"],
-                     "seconds": round(time.perf_counter() - t0, 2)}
-    if auto_budget:
-        from bridge import tune_vinet
-
-        t0 = time.perf_counter()
-        chosen, trials = tune_vinet(model, node, data["train"], config,
-                                    time_budget=auto_budget, random_state=seed)
-        auto_cut = cut if (chosen.pooling, chosen.grid) == (config.pooling, config.grid) else \
-            prepare_cut(model, node, data["train"], chosen, arch=pair.arch,
-                        arch_kwargs=pair.arch_kwargs, progress=False, teacher=teacher)
-        net = fit_vinet(auto_cut, chosen, n_jobs=1, fit_kwargs={}, random_state=seed,
-                        progress=False)
-        xs = {s: _latents(auto_cut, data[s][0]) for s in ("val", "test")}
-        out["auto"] = {"val": _accuracy(net, xs["val"], data["val"][1]),
-                       "test": _accuracy(net, xs["test"], data["test"][1]),
-                       "params": net.parameter_counts()["total"],
-                       "seconds": round(time.perf_counter() - t0, 2),
-                       "chosen": {k: v for k, v in chosen.to_dict().items()
-                                  if config.to_dict()[k] != v},
-                       "trials": len(trials)}
-    out["_models"] = models
+            net = build_vinet(model, node, d["train"], chosen, arch=pair.arch,
+                              arch_kwargs=pair.arch_kwargs, progress=False, random_state=seed)
+            accuracy = 100.0 * neural.accuracy(net, d["test"])
+        out["per_seed"].append(round(accuracy, 3))
+        out["chosen"].append({k: v for k, v in chosen.to_dict().items()
+                              if config.to_dict()[k] != v})
+        out["seconds"].append(round(time.perf_counter() - t0, 1))
+    diff = np.subtract(out["per_seed"], defaults)
+    out["mean"] = round(float(np.mean(out["per_seed"])), 3)
+    out["minus_defaults"] = {"mean": round(float(diff.mean()), 3),
+                             "per_seed": [round(float(v), 3) for v in diff]}
     return out
 
 
-def _stats(values: list[float]) -> dict[str, Any]:
-    a = np.asarray(values, dtype=float)
-    std = float(a.std(ddof=1)) if a.size > 1 else 0.0
-    return {"mean": round(float(a.mean()), 3), "std": round(std, 3),
-            "sem": round(std / math.sqrt(a.size), 3), "per_seed": [round(v, 3) for v in a]}
+def run_pair(name: str, pair: Pair, seeds: list[int], config: VINetConfig,
+             auto_budget: float, throughput_repeats: int, quick: bool) -> dict[str, Any]:
+    """Every model at every cut and seed of one pair; the acceptance checks."""
+    t0 = time.perf_counter()
+    data = [pair.data(5_000 if quick else 25_000, seed=s) if pair.data is mnist1d_splits
+            else pair.data(seed=s) for s in seeds]
+    models = [backbone(pair, s, d) for s, d in zip(seeds, data, strict=True)]
+    trained = time.perf_counter() - t0
+    result = compare_cuts(models, list(pair.cuts), [d["train"] for d in data],
+                          [d["test"] for d in data], config, seeds=seeds, arch=pair.arch,
+                          arch_kwargs=pair.arch_kwargs, throughput_repeats=throughput_repeats,
+                          progress=False)
+    rows = result["rows"]
+    out: dict[str, Any] = {"rows": rows, "acceptance": acceptance(rows, min_removed=0.0),
+                           "seeds": seeds, "backbone_seconds": round(trained, 1)}
+    first = next(iter(pair.cuts))
+    if auto_budget:
+        defaults = next(r for r in rows if r["kind"] == "vinet" and r["node"] == first)
+        out["auto"] = {first: auto_mode(pair, models, first, data, seeds, config,
+                                        defaults["accuracy_per_seed"], auto_budget)}
+    out["seconds"] = round(time.perf_counter() - t0, 1)
+    return out
 
 
-KINDS = ("full", "vinet", "linear", "random", "mlp", "auto")
-LABELS = {"full": "full network", "vinet": "VI-Net", "linear": "linear head",
-          "random": "random monomials", "mlp": "MLP head (same size)", "auto": "VI-Net auto"}
+def summary_metrics(name: str, pair: Pair, out: dict[str, Any]) -> list[dict[str, Any]]:
+    """The issue's criteria for one pair as headline metrics (``_results.metric``)."""
+    rows = out["rows"]
+    full = next(r for r in rows if r["kind"] == "full")
+    first = next(iter(pair.cuts))
+    summary = []
+    for node, removed in pair.cuts.items():
+        at = {r["kind"]: r for r in rows if r["node"] == node}
+        vi = at["vinet"]
+        where = f"{name} at {node} ({removed:.0f}% removed)"
+        if node == first:
+            summary += [
+                metric(f"{where}: VI-Net mean drop vs full network",
+                       vi["drop_vs_full"]["mean"], "points", "<= 1"),
+                metric(f"{where}: VI-Net / full network parameters",
+                       vi["params_total"] / full["params_total"], "x", "< 1"),
+                metric(f"{where}: VI-Net / full network throughput (batch 256)",
+                       vi["throughput"] / full["throughput"], "x", ">= 1.2"),
+            ]
+            if "auto" in out:
+                summary.append(metric(f"{where}: auto minus defaults (mean, test)",
+                                      out["auto"][node]["minus_defaults"]["mean"], "points",
+                                      ">= 0"))
+        for kind in ("linear", "random"):
+            summary.append(metric(f"{where}: VI-Net minus {at[kind]['model']} (mean, paired)",
+                                  at[kind]["diff_vinet"]["mean"], "points", ">= 0"))
+        summary.append(metric(f"{where}: VI-Net minus the same-size MLP head",
+                              at["mlp"]["diff_vinet"]["mean"], "points", None))
+    return summary
+
+
+def report(name: str, out: dict[str, Any]) -> str:
+    """The pair's table (:func:`bridge.format_table`), the auto rows and the verdicts."""
+    lines = [f"{name}: test accuracy over seeds {out['seeds']}", format_table(out["rows"])]
+    for node, auto in out.get("auto", {}).items():
+        d = auto["minus_defaults"]
+        lines.append(f"VI-Net auto at {node}: {auto['mean']:.2f} (auto minus defaults "
+                     f"{d['mean']:+.2f}, per seed {d['per_seed']}); changed: {auto['chosen']}")
+    for c in out["acceptance"]:
+        checks = ", ".join(f"{k} {v['verdict']} ({v['margin']:+.2f}"
+                           + (f" ± {v['sem']:.2f})" if v["sem"] else ")")
+                           for k, v in c["checks"].items())
+        lines.append(f"  {c['node']} ({c['conv_removed']:.0f}% removed): {checks}")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the suite, print the table and write the JSON."""
+    """Run the suite, print the tables and write the JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
                         help="one seed, the ~33%% cut, 5,000 MNIST-1D samples: a smoke test")
-    parser.add_argument("--seeds", type=int, default=3, help="seeds per pair (default: 3)")
+    parser.add_argument("--seeds", type=int, default=None,
+                        help="seeds per pair (default: the pair's own, 8 for the digits and "
+                             "3 for MNIST-1D)")
     parser.add_argument("--pairs", default=",".join(PAIRS),
                         help="comma-separated pairs to run (default: all)")
     parser.add_argument("--auto-budget", type=float, default=30.0,
                         help="seconds of the automatic mode per build, at the ~33%% cut "
                              "(default: 30; 0 skips it)")
-    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default: 1)")
+    parser.add_argument("--throughput-repeats", type=int, default=40,
+                        help="timed passes per model, in interleaved rounds (default: 40)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch and BLAS threads (default: 1)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     start = time.perf_counter()
     config = VINetConfig()
-    seeds = list(range(1 if args.quick else args.seeds))
-    names = [n.strip() for n in args.pairs.split(",") if n.strip()]
     results: dict[str, Any] = {}
-    summary = []
-    lines = []
-    for name in names:
-        pair = PAIRS[name]
-        data = (mnist1d_splits(5_000) if args.quick and pair.data is mnist1d_splits
-                else pair.data())
-        if args.quick:
-            pair = Pair(pair.data, pair.arch, pair.arch_kwargs,
-                        {**pair.train, "epochs": max(2, pair.train["epochs"] // 5)},
-                        dict(list(pair.cuts.items())[:1]))
-        cells: dict[str, dict[str, list]] = {node: {} for node in pair.cuts}
-        full: dict[str, list[float]] = {"val": [], "test": []}
-        speed: dict[str, list[float]] = {}
-        for seed in seeds:
-            model = backbone(name, pair, seed, data)
-            for split in ("val", "test"):
-                full[split].append(100.0 * neural.accuracy(model, data[split]))
-            logits, _ = neural.extract_latents(model, data["train"][0], pooling="flatten",
-                                               progress=False)
-            teacher = torch.as_tensor(logits).float()
-            for i, node in enumerate(pair.cuts):
-                cell = run_cell(pair, model, node, seed, data, teacher, config,
-                                args.auto_budget if i == 0 else None)
-                models = cell.pop("_models")
-                for kind, rec in cell.items():
-                    cells[node].setdefault(kind, []).append(rec)
-                if i == 0 and seed == seeds[0]:
-                    shape = tuple(data["test"][0].shape[1:])
-                    s_full, s_vi = interleaved_throughput([model, models["vinet"]], shape,
-                                                          rounds=5)
-                    speed = {"full": s_full, "vinet": s_vi, "ratio": s_vi / s_full}
-                print(f"  {name} seed {seed} {node}: " + ", ".join(
-                    f"{k} {r['test']:.2f}" for k, r in cell.items()), flush=True)
-        full_params = neural.count_parameters(model).total
-        pair_out = {"full": {"val": _stats(full["val"]), "test": _stats(full["test"]),
-                             "params": full_params},
-                    "throughput_at_33": speed, "cuts": {}}
-        for node, removed in pair.cuts.items():
-            kinds = cells[node]
-            vi_test = [r["test"] for r in kinds["vinet"]]
-            cut_out = {"conv_removed": removed}
-            for kind, recs in kinds.items():
-                test = [r["test"] for r in recs]
-                entry = {"val": _stats([r["val"] for r in recs]), "test": _stats(test),
-                         "params": int(np.mean([r["params"] for r in recs])),
-                         "seconds": round(float(np.mean([r["seconds"] for r in recs])), 2)}
-                if kind == "vinet":
-                    entry["drop_vs_full"] = _stats(list(np.subtract(full["test"], test)))
-                else:
-                    entry["vinet_minus"] = _stats(list(np.subtract(vi_test, test)))
-                if kind == "auto":
-                    entry["chosen"] = [r["chosen"] for r in recs]
-                cut_out[kind] = entry
-            pair_out["cuts"][node] = cut_out
-            vi = cut_out["vinet"]
-            where = f"{name} at {node} ({removed:.0f}% removed)"
-            if removed < 40:
-                summary += [
-                    metric(f"{where}: VI-Net mean drop vs full network",
-                           vi["drop_vs_full"]["mean"], "points", "<= 1"),
-                    metric(f"{where}: VI-Net / full network parameters",
-                           vi["params"] / full_params, "x", "< 1"),
-                    metric(f"{where}: VI-Net / full network throughput (batch 256)",
-                           speed["ratio"], "x", ">= 1.2"),
-                ]
-                if "auto" in cut_out:
-                    summary.append(metric(f"{where}: auto minus defaults (mean, test)",
-                                          -cut_out["auto"]["vinet_minus"]["mean"], "points",
-                                          ">= 0"))
-            for kind in ("linear", "random"):
-                summary.append(metric(f"{where}: VI-Net minus {LABELS[kind]} (mean, paired)",
-                                      cut_out[kind]["vinet_minus"]["mean"], "points", ">= 0"))
-            summary.append(metric(f"{where}: VI-Net minus the same-size MLP head",
-                                  cut_out["mlp"]["vinet_minus"]["mean"], "points", None))
-        results[name] = pair_out
-        lines += _table(name, pair_out)
-    text = "\n".join(lines)
-    print("\n" + text)
-    write_results("vinet_suite", summary, quick=args.quick, seeds=seeds,
+    summary: list[dict[str, Any]] = []
+    texts = []
+    with threadpool_limits(args.threads):  # OpenBLAS threads wait for each other when busy
+        for name in [n.strip() for n in args.pairs.split(",") if n.strip()]:
+            pair = PAIRS[name]
+            if args.quick:
+                pair = replace(pair, train={**pair.train,
+                                            "epochs": max(2, pair.train["epochs"] // 5)},
+                               cuts=dict(list(pair.cuts.items())[:1]), seeds=1)
+            seeds = list(range(args.seeds or pair.seeds))
+            out = run_pair(name, pair, seeds, config, args.auto_budget,
+                           2 if args.quick else args.throughput_repeats, args.quick)
+            results[name] = out
+            summary += summary_metrics(name, pair, out)
+            texts.append(report(name, out))
+            print(f"{texts[-1]}\n({out['seconds']:.0f} s, of which backbones "
+                  f"{out['backbone_seconds']:.0f} s)\n", flush=True)
+    seconds = round(time.perf_counter() - start, 1)
+    print(f"suite: {seconds:.0f} s")
+    write_results("vinet_suite", summary, quick=args.quick,
                   description="VI-Net (defaults of bridge.VINetConfig), its automatic mode "
                               "and baselines on (data set, architecture) pairs at cuts "
                               "removing ~33/50/67% of the layers: test accuracy mean ± std "
                               "over seeds, paired differences, the one parameter count, "
                               "throughput at batch 256 on one thread.",
-                  settings=config.to_dict(), pairs=results, table=text,
-                  auto_budget=args.auto_budget,
-                  seconds=round(time.perf_counter() - start, 1))
-
-
-def _table(name: str, out: dict[str, Any]) -> list[str]:
-    """The pair's rows: test accuracy mean ± std, the paired difference, parameters."""
-    full = out["full"]
-    head = (f"{name}: full network {full['test']['mean']:.2f} ± {full['test']['std']:.2f} "
-            f"(test, {len(full['test']['per_seed'])} seeds), {full['params']:,} parameters")
-    speed = out["throughput_at_33"]
-    if speed:
-        head += f"; VI-Net throughput at the ~33% cut {speed['ratio']:.2f}x the full network"
-    rows = [head, f"  {'cut':<8} {'rm':>4} {'model':<21} {'test acc':>14} "
-                  f"{'VI-Net - row':>14} {'params':>8}"]
-    for node, cut in out["cuts"].items():
-        for kind in ("vinet", "linear", "random", "mlp", "auto"):
-            if kind not in cut:
-                continue
-            e = cut[kind]
-            if kind == "vinet":
-                d = e["drop_vs_full"]
-                paired = f"drop {d['mean']:+.2f}±{d['sem']:.2f}"
-            else:
-                d = e["vinet_minus"]
-                paired = f"{d['mean']:+.2f} ± {d['sem']:.2f}"
-            rows.append(f"  {node:<8} {cut['conv_removed']:>3.0f}% {LABELS[kind]:<21} "
-                        f"{e['test']['mean']:>7.2f} ± {e['test']['std']:<4.2f} {paired:>14} "
-                        f"{e['params']:>8,}")
-    return [*rows, ""]
+                  settings=config.to_dict(), pairs=results, table="\n\n".join(texts),
+                  auto_budget=args.auto_budget, threads=args.threads, seconds=seconds)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # for type checkers and readers; at run time __getattr__ impo
     from bridge._auto import SEARCH_SPACE, tune_vinet
     from bridge._baselines import linear_probe, mlp_head_baseline, random_monomial_baseline
     from bridge._build import build_vinet
+    from bridge._compare import acceptance, compare_cuts, format_table
     from bridge._config import VINetConfig
     from bridge._errors import BridgeError
     from bridge._layer import PolynomialLayer
@@ -30,6 +31,9 @@ _MODULES = {
     "PolynomialLayer": "bridge._layer",
     "VINet": "bridge._vinet",
     "VINetConfig": "bridge._config",
+    "acceptance": "bridge._compare",
+    "compare_cuts": "bridge._compare",
+    "format_table": "bridge._compare",
     "build_vinet": "bridge._build",
     "build_vinet_from_shards": "bridge._shards",
     "evaluate_model": "bridge._vinet",
@@ -46,9 +50,12 @@ __all__ = [
     "VINet",
     "VINetConfig",
     "VinetError",
+    "acceptance",
     "build_vinet",
     "build_vinet_from_shards",
+    "compare_cuts",
     "evaluate_model",
+    "format_table",
     "linear_probe",
     "mlp_head_baseline",
     "random_monomial_baseline",

@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from algebra import random_order_ideal
-from bridge._build import Cut, assemble, fit_projection, prepare_cut, train_tail
+from bridge._build import Cut, assemble, fit_projection, holdout_split, prepare_cut, train_tail
 from bridge._config import VINetConfig, resolve_config
 from bridge._errors import BridgeError
 from bridge._layer import PolynomialLayer
@@ -37,13 +37,15 @@ __all__ = ["fit_linear", "fit_mlp_head", "fit_random", "linear_probe", "mlp_head
 
 def fit_linear(cut: Cut, config: VINetConfig, *, random_state: int, progress: bool | None) -> VINet:
     """The linear probe on a prepared cut (see :func:`linear_probe`)."""
+    cut, held = holdout_split(cut, config, random_state)
     # With skip the head reads the pooled latents; without, the projected ones (the
     # paper's probe), so the projection is only kept where it is used.
     proj = None if config.skip else fit_projection(cut.x, config)
     width = cut.x.shape[1] if config.skip else proj.out_features
     head = new_head(width, cut.meta["n_classes"], random_state)
     net = assemble(cut, proj, None, head, config, {**cut.meta, "kind": "linear"})
-    net.history_ = train_tail(net, cut, config, random_state=random_state, progress=progress)
+    net.history_ = train_tail(net, cut, config, random_state=random_state, progress=progress,
+                              held=held)
     return net.eval()
 
 
@@ -60,6 +62,7 @@ def fit_random(cut: Cut, reference: VINet, config: VINetConfig, *, random_state:
                progress: bool | None) -> VINet:
     """Random monomials the size of ``reference``'s layer, on a prepared cut."""
     ref = _reference_tail(reference)
+    cut, held = holdout_split(cut, config, random_state)
     rng = np.random.default_rng(random_state)
     counts = np.bincount(ref.terms.sum(dim=1).numpy()).tolist()
     terms = random_order_ideal(counts, ref.in_features, random_state=rng)
@@ -81,7 +84,8 @@ def fit_random(cut: Cut, reference: VINet, config: VINetConfig, *, random_state:
     width = (cut.x.shape[1] if config.skip else 0) + poly.out_features
     head = new_head(width, cut.meta["n_classes"], random_state)
     net = assemble(cut, proj, poly, head, config, {**cut.meta, "kind": "random"})
-    net.history_ = train_tail(net, cut, config, random_state=random_state, progress=progress)
+    net.history_ = train_tail(net, cut, config, random_state=random_state, progress=progress,
+                              held=held)
     return net.eval()
 
 
@@ -115,6 +119,7 @@ def fit_mlp_head(cut: Cut, reference: VINet, config: VINetConfig, *, random_stat
                  progress: bool | None) -> VINet:
     """An MLP head with the parameters of ``reference``'s layer plus head, on a cut."""
     ref = _reference_tail(reference)
+    cut, held = holdout_split(cut, config, random_state)
     counts = reference.parameter_counts()
     proj = copy.deepcopy(reference.preprocess)
     n_skip = cut.x.shape[1] if config.skip else 0
@@ -126,7 +131,8 @@ def fit_mlp_head(cut: Cut, reference: VINet, config: VINetConfig, *, random_stat
         mlp = nn.Sequential(nn.Linear(ref.in_features, hidden), nn.ReLU())
     head = new_head(n_skip + hidden, n_classes, random_state)
     net = assemble(cut, proj, mlp, head, config, {**cut.meta, "kind": "mlp", "hidden": hidden})
-    net.history_ = train_tail(net, cut, config, random_state=random_state, progress=progress)
+    net.history_ = train_tail(net, cut, config, random_state=random_state, progress=progress,
+                              held=held)
     return net.eval()
 
 

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import torch
 from joblib import Parallel, delayed
+from sklearn.model_selection import train_test_split
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
@@ -41,8 +42,8 @@ from bridge._vinet import Pool, VINet, sample_shape
 
 __all__ = ["PHASES", "Cut", "as_data", "assemble", "build_vinet", "check_components",
            "check_cut", "check_labels", "fit_class", "fit_polynomials", "fit_projection",
-           "fit_settings", "fit_vinet", "fold_projection", "prepare_cut", "run_fits",
-           "train_standardised", "train_tail"]
+           "fit_settings", "fit_vinet", "fold_projection", "holdout_split", "prepare_cut",
+           "run_fits", "train_standardised", "train_tail"]
 
 
 #: The phases of :attr:`VINet.timings_`, in pipeline order (``fits_per_class`` and
@@ -235,6 +236,40 @@ def _first_item(data: Dataset | DataLoader) -> Any:
     return item
 
 
+def holdout_split(cut: Cut, config: VINetConfig, random_state: int) -> tuple[Cut, Cut | None]:
+    """Split ``cut``'s samples into the part everything is fitted on and the held-out part.
+
+    A stratified ``config.holdout`` share drawn from ``random_state`` (so every model of
+    a comparison built with the same seed holds out the same samples) chooses the
+    fine-tuning epoch (:func:`bridge._training.fit_tail`). No split (``None``) when
+    ``holdout`` is 0 or the share would not hold one sample of every class out while
+    leaving one of each in.
+
+    Returns
+    -------
+    fit : Cut
+        The samples the projection, generators and head are fitted on.
+    held : Cut or None
+        The held-out samples.
+    """
+    n = len(cut.y)
+    counts = np.bincount(cut.y.numpy())
+    n_held = round(config.holdout * n)
+    if config.holdout == 0 or n_held < len(counts) or n - n_held < len(counts) or (
+            counts.min() < 2):
+        return cut, None
+    fit_idx, held_idx = train_test_split(np.arange(n), test_size=n_held,
+                                         random_state=random_state, stratify=cut.y.numpy())
+
+    def part(idx: np.ndarray) -> Cut:
+        index = torch.as_tensor(np.sort(idx))
+        teacher = None if cut.teacher is None else cut.teacher[index]
+        return Cut(cut.backbone, cut.pool, cut.x[index], cut.y[index], teacher,
+                   cut.images[index], cut.meta)
+
+    return part(fit_idx), part(held_idx)
+
+
 def fit_projection(x: torch.Tensor, config: VINetConfig) -> nn.Module:
     """Step 2: PCA and scaling fitted on ``x`` and folded into one frozen affine map.
 
@@ -391,29 +426,35 @@ class _Tail(nn.Module):
 
 
 def train_tail(net: VINet, cut: Cut, config: VINetConfig, *, random_state: int,
-               progress: bool | None) -> list[float]:
+               progress: bool | None, held: Cut | None = None) -> list[float]:
     """Step 6 for any model of a comparison: train ``net``'s head (and features) on ``cut``.
 
     See :func:`train_standardised`; the cut's latents (and, when the backbone is
-    fine-tuned, its images) are the training inputs.
+    fine-tuned, its images) are the training inputs. ``held`` (from
+    :func:`holdout_split`) chooses the epoch; which one and its held-out accuracy go to
+    ``net.config["training"]``.
     """
     mean = cut.x.mean(dim=0)
     std = cut.x.std(dim=0)
     backbone = None if config.freeze_backbone else cut.backbone
     inputs = TailInputs(cut.x, cut.y, cut.teacher, cut.images)
+    held_inputs = None if held is None else TailInputs(held.x, held.y, images=held.images)
     return train_standardised(net, inputs, mean, std, config, random_state=random_state,
-                              progress=progress, backbone=backbone)
+                              progress=progress, backbone=backbone, held=held_inputs)
 
 
 def train_standardised(net: VINet, inputs: TailInputs, mean: torch.Tensor, std: torch.Tensor,
                        config: VINetConfig, *, random_state: int, progress: bool | None,
-                       backbone: nn.Module | None = None) -> list[float]:
+                       backbone: nn.Module | None = None,
+                       held: TailInputs | None = None) -> list[float]:
     """Train ``net``'s tail on ``inputs``, the pooled latents standardised by ``mean``, ``std``.
 
     The latents are standardised for training (per mini-batch) and the
     standardisation is folded back into the projection and the head's latent block
     afterwards, so the trained model takes the raw pooled latents and holds no
     extra values. A ``backbone`` (trainable) is fine-tuned too, on ``inputs.images``.
+    ``held`` (held-out samples) chooses the epoch (:func:`~bridge._training.fit_tail`);
+    the choice goes to ``net.config["training"]``.
     """
     std = std.clamp(min=1e-6)
     width = mean.shape[0]
@@ -425,12 +466,16 @@ def train_standardised(net: VINet, inputs: TailInputs, mean: torch.Tensor, std: 
     scale = _Standardize(mean, std)
     encoder = None if backbone is None else nn.Sequential(backbone, net.pool, scale)
     inputs.transform = scale
+    if held is not None:
+        held.transform = scale
     try:
-        history = fit_tail(_Tail(net), inputs, config, random_state=random_state,
-                           progress=progress, encoder=encoder)
+        history, selection = fit_tail(_Tail(net), inputs, config, random_state=random_state,
+                                      progress=progress, encoder=encoder, held=held,
+                                      n_linear=width if net.skip else None)
     finally:
         for linear, cols in linears:
             _from_standard(linear, mean, std, cols)
+    net.config["training"] = selection
     return history
 
 
@@ -524,6 +569,7 @@ def fit_vinet(cut: Cut, config: VINetConfig, *, n_jobs: int | None, random_state
     :func:`build_vinet`).
     """
     start = time.perf_counter()
+    cut, held = holdout_split(cut, config, random_state)
     proj = fit_projection(cut.x, config)
     with torch.no_grad():
         z = proj(cut.x)
@@ -540,7 +586,8 @@ def fit_vinet(cut: Cut, config: VINetConfig, *, n_jobs: int | None, random_state
             "n_generators": [int((poly.labels == c).sum()) for c in range(n_classes)]}
     net = assemble(cut, proj, poly, head, config, meta)
     start = time.perf_counter()
-    net.history_ = train_tail(net, cut, config, random_state=random_state, progress=progress)
+    net.history_ = train_tail(net, cut, config, random_state=random_state, progress=progress,
+                              held=held)
     timings["fine_tuning"] = time.perf_counter() - start
     timings["total"] = sum(timings[k] for k in PHASES)
     net.timings_ = timings

@@ -26,6 +26,7 @@ import neural
 from bridge._baselines import fit_linear, fit_mlp_head, fit_random
 from bridge._build import as_data, fit_vinet, prepare_cut
 from bridge._config import VINetConfig, resolve_config
+from bridge._errors import BridgeError
 
 __all__ = ["acceptance", "compare_cuts", "conv_layers", "format_table", "interleaved_throughput",
            "plot_comparison", "removed_share"]
@@ -104,7 +105,9 @@ def interleaved_throughput(models: Sequence[nn.Module], input_shape: tuple[int, 
     best = [0.0] * len(models)
     for _ in range(rounds):
         for i, net in enumerate(models):
-            speed = neural.throughput(net, input_shape, batch_size=batch_size, repeats=2)
+            # One untimed pass per round suffices once the first round has warmed up.
+            speed = neural.throughput(net, input_shape, batch_size=batch_size, warmup=1,
+                                      repeats=2)
             best[i] = max(best[i], float(speed.max))
     return best
 
@@ -141,6 +144,12 @@ def compare_cuts(
 ) -> dict[str, Any]:
     """Build VI-Net and its baselines at every cut and seed; measure them beside the full network.
 
+    Every model of a cut and seed shares one extraction of the latents and the teacher's
+    logits, and the recipe of ``config`` (the baselines are built by the same code as
+    :func:`~bridge.linear_probe`, :func:`~bridge.random_monomial_baseline` and
+    :func:`~bridge.mlp_head_baseline`). ``vinet demo`` and the evaluation suite
+    (``benchmarks/vinet_suite.py``) are this function and :func:`~bridge.acceptance`.
+
     Parameters
     ----------
     models : nn.Module or sequence of nn.Module
@@ -148,8 +157,9 @@ def compare_cuts(
         a single model serves every seed.
     nodes : sequence of str
         Cut points, shallow to deep or any order.
-    train_data, test_data : tuple (X, y)
-        Images and labels.
+    train_data, test_data : tuple (X, y) or sequence of them
+        Images and labels; one pair for every seed, or a list with one pair per seed
+        (repeated splits: each seed's model trained and tested on its own split).
     config : VINetConfig, optional
         The recipe of every model (default: the defaults); ``settings`` override fields.
     seeds : sequence of int, optional
@@ -178,14 +188,20 @@ def compare_cuts(
         for the baselines ``diff_vinet``: VI-Net minus the row, per seed, with its mean
         and standard error); ``settings``; ``seeds``; ``models``: the first seed's
         VI-Nets by node (not JSON-serialisable; drop it before saving).
+
+    Raises
+    ------
+    BridgeError
+        For a list of data pairs whose length is not the number of seeds, or any error
+        of :func:`build_vinet`.
     """
     config = resolve_config(config, settings)
     nets_in = [models] if isinstance(models, nn.Module) else list(models)
     seeds = list(range(len(nets_in))) if seeds is None else list(seeds)
     if len(nets_in) == 1:
         nets_in = nets_in * len(seeds)
-    X_test, y_test = as_data(test_data, "test_data")
-    X_train, y_train = as_data(train_data)
+    trains = _per_seed(train_data, len(seeds), "train_data")
+    tests = _per_seed(test_data, len(seeds), "test_data")
     kinds = ["vinet", *baselines]
     acc: dict[tuple[str, str], list[float]] = {}
     params: dict[tuple[str, str], list[dict[str, int]]] = {}
@@ -194,7 +210,8 @@ def compare_cuts(
     full_acc = []
     bar = neural.progress_bar(total=len(seeds) * len(nodes) * len(kinds), progress=progress,
                               desc="models", unit="model", leave=False)
-    for seed, model in zip(seeds, nets_in, strict=True):
+    for seed, model, (X_train, y_train), (X_test, y_test) in zip(seeds, nets_in, trains, tests,
+                                                                 strict=True):
         full_acc.append(100.0 * neural.accuracy(model, (X_test, y_test)))
         teacher = None
         if config.distill > 0:
@@ -249,7 +266,7 @@ def compare_cuts(
             rows.append(row)
             timed.append(first[(kind, node)])
     if throughput_repeats:
-        speeds = interleaved_throughput(timed, tuple(X_test.shape[1:]),
+        speeds = interleaved_throughput(timed, tuple(tests[0][0].shape[1:]),
                                         rounds=max(throughput_repeats // 2, 1))
         for row, speed in zip(rows, speeds, strict=True):
             row["throughput"] = round(speed, 1)
@@ -257,6 +274,20 @@ def compare_cuts(
             "settings": {**config.to_dict(), "nodes": list(nodes),
                          "threads": torch.get_num_threads()},
             "models": {node: first[("vinet", node)] for node in nodes}}
+
+
+def _per_seed(data: Any, n_seeds: int, name: str) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """One validated ``(X, y)`` per seed from a pair or a list of pairs."""
+    single = isinstance(data, (tuple, list)) and len(data) == 2 and not (
+        isinstance(data[0], (tuple, list)))
+    if single:
+        return [as_data(data, name)] * n_seeds
+    if not isinstance(data, (tuple, list)) or len(data) != n_seeds:
+        raise BridgeError(
+            f"{name} must be one pair (X, y) or a list of {n_seeds} pairs (one per seed), "
+            f"got {type(data).__name__} of length {len(data) if hasattr(data, '__len__') else '?'}."
+        )
+    return [as_data(d, f"{name}[{i}]") for i, d in enumerate(data)]
 
 
 def _acc_fields(values: Sequence[float]) -> dict[str, Any]:

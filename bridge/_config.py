@@ -21,9 +21,6 @@ from bridge._errors import BridgeError
 
 __all__ = ["VINetConfig", "resolve_config"]
 
-_SCALINGS = ("minmax", "tanh", "standard", None)
-
-
 def _is_int(value: Any, low: int) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= low
 
@@ -59,6 +56,19 @@ class VINetConfig:
     skip : bool, default=True
         The head sees the pooled latents (standardised) beside ``|G(z)|``, so the
         polynomial features add to the linear read-out instead of replacing it.
+    warm_start : bool, default=True
+        With ``skip``: the head starts at the linear read-out of the pooled latents
+        (fitted alone by L-BFGS) with the weights of the polynomial features at zero,
+        so fine-tuning starts from the linear head's solution and the features enter
+        only as far as they lower the loss. ``False``: L-BFGS on all the head's inputs.
+    holdout : float, default=0.0
+        Share of the training samples held out (stratified, drawn from the build's
+        ``random_state``) to choose the fine-tuning epoch (early stopping): the tail
+        after the head's initialisation and after each epoch is scored on them
+        (accuracy, ties broken by cross-entropy) and the best is kept; everything else
+        is fitted on the rest. ``0`` (the default: in the evaluation suite the samples
+        held out cost VI-Net more than the choice of epoch gained), or too few samples
+        to hold out one per class: all samples are fitted and the last epoch kept.
     distill : float, default=0.5
         Weight ``a`` of the distillation term: the fine-tuning loss is
         ``(1 - a) CE + a T² KL(softmax(teacher / T) || softmax(student / T))`` with the
@@ -92,6 +102,8 @@ class VINetConfig:
     max_samples: int | None = 500
     keep: int | float | None = 20
     skip: bool = True
+    warm_start: bool = True
+    holdout: float = 0.0
     distill: float = 0.5
     temperature: float = 4.0
     epochs: int = 10
@@ -115,9 +127,9 @@ class VINetConfig:
                 f"n_components={self.n_components!r} must be a positive integer (the PCA "
                 "dimension) or None to skip the PCA."
             )
-        if self.scaling not in _SCALINGS:
-            raise BridgeError(f"scaling={self.scaling!r} is not one of {_SCALINGS}; pass one "
-                              "of them.")
+        if self.scaling not in neural.SCALINGS:
+            raise BridgeError(f"scaling={self.scaling!r} is not one of {neural.SCALINGS}; pass "
+                              "one of them.")
         if self.method not in ("oavi", "abm"):
             raise BridgeError(f"method={self.method!r} is not one of ('oavi', 'abm'); pass one "
                               "of them.")
@@ -136,6 +148,13 @@ class VINetConfig:
                               "a fraction in (0, 1], or None (all).")
         if not isinstance(self.skip, bool):
             raise BridgeError(f"skip={self.skip!r} must be True or False.")
+        if not isinstance(self.warm_start, bool):
+            raise BridgeError(f"warm_start={self.warm_start!r} must be True or False.")
+        if (not isinstance(self.holdout, (int, float)) or isinstance(self.holdout, bool)
+                or not 0 <= self.holdout < 1):
+            raise BridgeError(f"holdout={self.holdout!r} must be a number in [0, 1) (the share "
+                              "of the training samples that chooses the epoch); pass 0 to "
+                              "keep the last epoch.")
         if not isinstance(self.distill, (int, float)) or not 0 <= self.distill <= 1:
             raise BridgeError(f"distill={self.distill!r} must be a number in [0, 1] (the weight "
                               "of the distillation term); pass 0 to train on labels only.")
@@ -204,9 +223,10 @@ class VINetConfig:
     @classmethod
     def paper(cls) -> VINetConfig:
         """The paper's recipe: global average pooling, all generators, the head on
-        ``|G(z)|`` alone, cross-entropy only, 20 epochs of batches of 128."""
-        return cls(pooling="avg", max_samples=None, keep=None, skip=False, distill=0.0,
-                   epochs=20, batch_size=128)
+        ``|G(z)|`` alone, cross-entropy only, 20 epochs of batches of 128, the last
+        epoch kept."""
+        return cls(pooling="avg", max_samples=None, keep=None, skip=False, warm_start=False,
+                   holdout=0.0, distill=0.0, epochs=20, batch_size=128)
 
 
 def resolve_config(config: VINetConfig | None, settings: dict[str, Any]) -> VINetConfig:

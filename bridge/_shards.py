@@ -567,14 +567,18 @@ def build_vinet_from_shards(
     BridgeError
         For a missing or inconsistent folder of shards (missing shards, different
         widths, no labels), a class without samples, ``distill > 0`` without teacher
-        logits in the shards, ``freeze_backbone=False``, a model whose cut does not
-        give the shards' latent width, or an invalid setting.
+        logits in the shards, ``freeze_backbone=False``, ``holdout > 0``, a model whose
+        cut does not give the shards' latent width, or an invalid setting.
     """
     config = resolve_config(config, settings)
     if not config.freeze_backbone:
         raise BridgeError("freeze_backbone=False needs the images; from latent shards the "
                           "backbone stays frozen: pass freeze_backbone=True, or use "
                           "build_vinet on the images.")
+    if config.holdout > 0:
+        raise BridgeError(f"holdout={config.holdout} is not supported from latent shards (the "
+                          "held-out share would need its own pass over the shards); pass "
+                          "holdout=0, or hold samples out at extraction (a separate folder).")
     for name, value in (("score_samples", score_samples), ("head_samples", head_samples)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)
                                   or value < 2):

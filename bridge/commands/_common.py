@@ -77,11 +77,13 @@ def check_at_least(value: int | None, least: int, option: str) -> None:
 
 @contextmanager
 def torch_threads(n: int) -> Iterator[None]:
-    """Run the body with ``torch.set_num_threads(n)``, restoring the previous count after.
+    """Run the body on ``n`` torch and BLAS threads, restoring the previous counts after.
 
     One thread is the default of the commands that time models: on a machine whose
     cores are busy with other work, OpenMP threads of one forward pass wait for each
-    other and a 2-thread pass can be ten times slower than a 1-thread one.
+    other and a 2-thread pass can be ten times slower than a 1-thread one. The same
+    holds for the BLAS under numpy (the generators' fits and pruning), limited through
+    ``threadpoolctl`` (installed with scikit-learn).
 
     Parameters
     ----------
@@ -89,12 +91,14 @@ def torch_threads(n: int) -> Iterator[None]:
         Threads, at least 1.
     """
     import torch
+    from threadpoolctl import threadpool_limits
 
     check_at_least(n, 1, "--threads")
     before = torch.get_num_threads()
     torch.set_num_threads(n)
     try:
-        yield
+        with threadpool_limits(n, user_api="blas"):
+            yield
     finally:
         torch.set_num_threads(before)
 

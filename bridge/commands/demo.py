@@ -115,7 +115,7 @@ def _run_vinet(args: argparse.Namespace) -> int:
     nodes = [n.strip() for n in args.nodes.split(",") if n.strip()]
     config = config_from_args(args)
     seeds = list(range(args.seeds))
-    repeats = 10
+    repeats = 40
     if args.quick:
         nodes = nodes[-1:] if args.nodes == ",".join(DEFAULT_NODES) else nodes
         config = config.replace(**QUICK)

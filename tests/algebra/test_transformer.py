@@ -297,20 +297,17 @@ def test_max_samples_subsamples_each_class_reproducibly():
     assert rs.randint(2**31) != np.random.RandomState(0).randint(2**31)
 
 
-def test_transform_kernels_serial_and_parallel_match_numpy():
-    from algebra._kernels import ABS_BLOCK_ROWS, eval_abs, eval_abs_parallel
-    from algebra._monomials import PARALLEL_MIN_ROWS
+def test_transform_serial_and_parallel_match_numpy():
+    from algebra import thread_budget
+    from algebra._threads import PARALLEL_MIN_ROWS
 
     X, y = _two_circles()
     vit = VanishingIdealTransformer(method="abm", psi=1e-4, max_degree=3).fit(X, y)
     P = vit.polynomials_
-    # Enough rows for the parallel kernel, and not a multiple of the block size.
-    m = PARALLEL_MIN_ROWS + ABS_BLOCK_ROWS // 2 + 1
+    # Enough rows for the parallel kernel, and not a multiple of a block.
+    m = PARALLEL_MIN_ROWS + 777
     Z = np.random.default_rng(0).uniform(-1, 1, size=(m, 2))
     ref = np.abs(np.prod(Z[:, None, :] ** P.terms[None], axis=2) @ P.coef)
-    np.testing.assert_allclose(vit.transform(Z), ref, rtol=1e-12, atol=1e-12)
-    coef_t = np.ascontiguousarray(P.coef.T)
-    for kernel in (eval_abs, eval_abs_parallel):
-        out = np.empty((m, len(P)))
-        kernel(Z, P.parent, P.var, coef_t, out)
-        np.testing.assert_allclose(out, ref, rtol=1e-12, atol=1e-12)
+    for threads in (1, 2):
+        with thread_budget(threads):
+            np.testing.assert_allclose(vit.transform(Z), ref, rtol=1e-12, atol=1e-12)

@@ -19,6 +19,7 @@ from bridge import (
     mlp_head_baseline,
     tune_vinet,
 )
+from bridge._auto import paired_gain, sign_test
 from bridge._build import _from_standard, _to_standard, fit_projection
 from bridge._training import distillation_loss
 from bridge.commands import demo, fit
@@ -61,10 +62,17 @@ def test_config_validates_and_round_trips():
         VINetConfig(keep=0)
     with pytest.raises(BridgeError, match="pooling='mean' is not one of"):
         VINetConfig(pooling="mean")
+    with pytest.raises(BridgeError, match=r"holdout=1 must be a number in \[0, 1\)"):
+        VINetConfig(holdout=1)
+    with pytest.raises(BridgeError, match="warm_start='yes' must be True or False"):
+        VINetConfig(warm_start="yes")
+    with pytest.raises(BridgeError, match=r"scaling='robust' is not one of \('minmax'"):
+        VINetConfig(scaling="robust")
     with pytest.raises(AttributeError):
         c.psi = 0.1  # frozen
     paper = VINetConfig.paper()
     assert (paper.pooling, paper.skip, paper.distill, paper.keep) == ("avg", False, 0.0, None)
+    assert (paper.warm_start, paper.holdout) == (False, 0.0)
 
 
 def test_built_model_stores_its_settings(tiny_vinet):
@@ -164,8 +172,37 @@ def test_auto_mode_chooses_on_a_split_of_the_training_data(tiny_model, tiny_data
     assert scores == sorted(scores) and scores[-1] <= best
     for t in trials[1:]:
         assert set(t["settings"]) <= set(SEARCH_SPACE) | set(settings)
+        # A switch needs a Bonferroni-corrected exact sign test at level 0.05.
+        level = 0.05 / sum(len(v) - 1 for v in SEARCH_SPACE.values())
+        if t["p_value"] is not None:
+            assert t["chosen"] == (t["p_value"] < level)
     with pytest.raises(BridgeError, match="time_budget=0 must be a positive number"):
         tune_vinet(tiny_model, TINY_NODE, train, time_budget=0)
+    with pytest.raises(BridgeError, match=r"alpha=1 must be a number in \(0, 1\)"):
+        tune_vinet(tiny_model, TINY_NODE, train, alpha=1)
+
+
+def test_paired_gain_against_a_direct_computation():
+    new = np.array([1, 1, 0, 1, 0, 1], dtype=bool)
+    old = np.array([1, 0, 0, 1, 1, 0], dtype=bool)
+    gain, sem = paired_gain(new, old)
+    d = [0, 1, 0, 0, -1, 1]
+    assert gain == pytest.approx(np.mean(d))
+    assert sem == pytest.approx(np.std(d, ddof=1) / np.sqrt(6))
+    assert paired_gain(new, new) == (0.0, 0.0)  # identical: no gain, no noise
+
+
+def test_sign_test_is_the_exact_binomial_tail():
+    from math import comb
+
+    # 9 samples won by the new model, 2 by the old, 89 right or wrong for both.
+    new = np.r_[np.ones(9, bool), np.zeros(2, bool), np.ones(60, bool), np.zeros(29, bool)]
+    old = np.r_[np.zeros(9, bool), np.ones(2, bool), np.ones(60, bool), np.zeros(29, bool)]
+    expected = sum(comb(11, k) for k in range(9, 12)) / 2**11
+    assert sign_test(new, old) == pytest.approx(expected, rel=1e-12)
+    assert sign_test(old, new) == pytest.approx(1 - sum(comb(11, k) for k in range(0, 2))
+                                                / 2**11, rel=1e-12)
+    assert sign_test(new, new) == 1.0  # never disagree: no evidence
 
 
 def test_build_vinet_refuses_a_config_that_is_not_one(tiny_model, tiny_data):

@@ -26,7 +26,8 @@ SETTINGS = {"pooling": "avg", "n_components": 6, "psi": 0.02, "keep": 5, "epochs
 @functools.cache
 def _latents(n_classes=4, per_class=150, width=12):
     """Latents with class structure: each class near its own random 3-dim quadric
-    variety (points ``c + A u + B (u ⊗ u)``), plus noise; shuffled; teacher logits."""
+    variety (points ``c + A u + B (u ⊗ u)``), plus noise; shuffled; teacher logits
+    (the true class's logit 4 above the others', plus Gaussian noise)."""
     rng = np.random.default_rng(0)
     parts = []
     for _ in range(n_classes):
@@ -40,7 +41,9 @@ def _latents(n_classes=4, per_class=150, width=12):
     y = np.repeat(np.arange(n_classes), per_class)
     order = rng.permutation(y.shape[0])
     X, y = X[order], y[order]
-    teacher = (X @ rng.normal(size=(width, n_classes))).astype(np.float32)
+    # A teacher that knows the classes (a random one, distilled, would unteach them).
+    teacher = (4 * np.eye(n_classes)[y] + rng.normal(size=(y.shape[0], n_classes))
+               ).astype(np.float32)
     return X, y, teacher
 
 
@@ -258,6 +261,13 @@ def test_bad_input_gives_clear_errors(tmp_path):
         build_vinet_from_shards(plain, score_samples=1)
     with pytest.raises(BridgeError, match="does not exist"):
         build_vinet_from_shards(tmp_path / "nowhere")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(BridgeError, match=r"holds no shard-i-of-n\.npy/\.npz files; run "
+                                          r"the extraction first"):
+        build_vinet_from_shards(tmp_path / "empty")
+    with pytest.raises(BridgeError, match=r"holdout=0\.2 is not supported from latent "
+                                          r"shards"):
+        build_vinet_from_shards(plain, holdout=0.2, distill=0.0)
     recorded = _write(tmp_path / "rec", 1, X, y, meta={"pooling": "avg"})
     with pytest.raises(BridgeError, match="pooling='max' differs from the shards' "
                                           "pooling='avg'"):

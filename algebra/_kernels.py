@@ -267,9 +267,10 @@ def _set_sums(
     ``coef[coef_ptr[s]:coef_ptr[s+1]]``, row-major (generators × used monomials). The
     sets are split into groups ``group_ptr[g]:group_ptr[g+1]``, one task each: a task
     evaluates ``X`` along the chain a block of rows at a time into ``mu`` (t, block),
-    one row per monomial, so that the multiply-adds run along contiguous rows (SIMD)
-    and the block stays in cache, then every generator of its sets from the monomials
-    it uses (one multiply-add per used monomial and row; no (rows × generators) matrix).
+    one row per monomial (:func:`chain_block`), so that the multiply-adds run along
+    contiguous rows (SIMD) and the block stays in cache, then every generator of its
+    sets from the monomials it uses (one multiply-add per used monomial and row; no
+    (rows × generators) matrix).
     Runs of equal segments (rows grouped by class make long ones) add up in registers
     before they reach the outputs. Tasks write disjoint columns and never wait for each
     other (one barrier in all, not one per block).
@@ -277,19 +278,13 @@ def _set_sums(
     m = X.shape[0]
     t = parent.shape[0]
     for g in prange(group_ptr.shape[0] - 1):
-        mu = np.empty((t, block))
+        buf = np.empty((t, block))
+        XT = np.empty((X.shape[1], block))
         acc = np.empty(block)
         for start in range(0, m, block):
             rows = min(block, m - start)
-            for i in range(t):
-                q = parent[i]
-                if q < 0:
-                    for r in range(rows):
-                        mu[i, r] = 1.0
-                else:
-                    v = var[i]
-                    for r in range(rows):
-                        mu[i, r] = mu[q, r] * X[start + r, v]
+            mu = buf if rows == block else np.empty((t, rows))
+            chain_block(X, parent, var, start, XT, mu)
             for s in range(group_ptr[g], group_ptr[g + 1]):
                 first = used_ptr[s]
                 width = used_ptr[s + 1] - first

@@ -18,12 +18,16 @@ phase touched, which ``tracemalloc`` does not).
 The phases: ``projection`` (two maps over the shards: the moments for the exact PCA,
 the scaling's statistics), ``grouping`` (the projected latents written grouped by
 class), ``fits`` (one OAVI fit per class), ``pruning`` (per-class sums over blocks of the
-grouped latents, each class scored on at most ``--score-samples`` of its samples,
-default 256), ``compile`` (the layer), ``head start`` (the head's L-BFGS start on as
-many rows as fit ``--head-mb`` of features, default 256 MB: the library's default
-``HEAD_BYTES``; with the default warm start the L-BFGS fits only the pooled latents'
-columns, the features of those rows are computed once) and ``epoch`` (one fine-tuning epoch of
-mini-batches of 256 read from the memory-mapped shards: timed over its first
+grouped latents, each class scored on at most ``max(32, --score-budget // K)`` of its
+samples, default budget 32,768 rows in all: the scores evaluate every generator, whose
+number grows with ``K``, on every scored row, so a per-class count would make pruning
+grow like ``K²``; where a configuration allows, the kept generators are compared with
+those chosen on every row, ``agreement``), ``compile`` (the layer), ``head start``
+(the head's L-BFGS start on as many rows as fit ``--head-mb`` of features, default
+256 MB: the library's default ``HEAD_BYTES``; with the default warm start the L-BFGS
+fits only the pooled latents' columns, the features of those rows are computed once)
+and ``epoch`` (one fine-tuning epoch of mini-batches of 256 read from the
+memory-mapped shards: timed over its first
 ``--steps`` mini-batches, default 40, and scaled to the epoch's ``m / 256``; every step
 costs the same, so this is the epoch's time without running its hour at 1,000
 classes). ``build`` is their sum with one epoch, what the build after extraction costs
@@ -79,6 +83,8 @@ QUICK_GRID = [(10, 13_000), (100, 13_000), (10, 52_000), (100, 52_000)]
 PHASES = ("projection", "grouping", "fits", "pruning", "compile", "head start", "epoch")
 #: Phases that are maps over shards, classes or blocks (they divide over N cores).
 PARALLEL = ("projection", "fits", "pruning")
+#: Configurations up to this many samples also choose the generators on every row.
+AGREEMENT_MAX_ROWS = 130_000
 
 
 # -- the data ------------------------------------------------------------------------
@@ -131,7 +137,12 @@ def _hwm_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def worker(folder: str, score_samples: int, head_mb: float, steps: int) -> dict:
+def _kept_keys(kept: list) -> set:
+    """One key per kept generator: its class's position and its leading term."""
+    return {(j, row.tobytes()) for j, s in enumerate(kept) for row in s.leading_terms}
+
+
+def worker(folder: str, score_budget: int, head_mb: float, steps: int) -> dict:
     """Run the phases on the shards in ``folder``; time and peak memory of each."""
     import torch
 
@@ -160,8 +171,15 @@ def worker(folder: str, score_samples: int, head_mb: float, steps: int) -> dict:
     sets, _ = phase("fits", lambda: S.fit_streamed(path, offsets, config, n_jobs=1,
                                                    random_state=0, progress=False,
                                                    fit_kwargs={}))
+    score_samples = max(32, score_budget // source.n_classes)
     kept, rms = phase("pruning", lambda: S.select_streamed(
         sets, path, offsets, config, score_samples=score_samples, random_state=0, n_jobs=1))
+    out.update(score_samples=score_samples)
+    if len(source) <= AGREEMENT_MAX_ROWS:  # the same choice on every row, for comparison
+        every, _ = S.select_streamed(sets, path, offsets, config, score_samples=None,
+                                     random_state=0, n_jobs=1)
+        keys = _kept_keys(every)
+        out["agreement"] = len(keys & _kept_keys(kept)) / len(keys)
     poly = phase("compile", lambda: S.compile_layer(kept, rms))
     out.update(generators_fitted=sum(len(s) for s in sets), generators_kept=poly.out_features)
     net = S.tail_vinet(source, config, proj, poly)
@@ -199,7 +217,7 @@ def run_config(n_classes: int, m: int, width: int, args: argparse.Namespace) -> 
                         str(m), str(width)], check=True, env=env)
         written = time.perf_counter() - start
         proc = subprocess.run(
-            [sys.executable, __file__, "--worker", str(folder), str(args.score_samples),
+            [sys.executable, __file__, "--worker", str(folder), str(args.score_budget),
              str(args.head_mb), str(args.steps)],
             check=True, env=env, capture_output=True, text=True)
         result = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -225,8 +243,9 @@ def main() -> None:
     parser.add_argument("--data-dir", help="where to write the shards (default: a temp folder)")
     parser.add_argument("--threads", type=int, default=1,
                         help="threads of numba, BLAS and torch per configuration (default 1)")
-    parser.add_argument("--score-samples", type=int, default=256,
-                        help="samples per class the pruning scores run on (default 256)")
+    parser.add_argument("--score-budget", type=int, default=32_768,
+                        help="rows the pruning scores run on, in all: max(32, budget // K) "
+                             "per class (default 32,768)")
     parser.add_argument("--head-mb", type=float, default=256.0,
                         help="features of the head's L-BFGS start, in MB (default 256, "
                              "the library's HEAD_BYTES)")
@@ -288,6 +307,9 @@ def main() -> None:
     rows = [{"K": r["K"], "m": r["m"], "D": r["D"], "shards": -(-r["m"] // SHARD_ROWS),
              **{f"{p} s": round(r["phases"][p]["seconds"], 2) for p in (*PHASES, "build")},
              **{f"{p} MB": round(r["phases"][p]["peak_mb"]) for p in (*PHASES, "build")},
+             "pruning / fits": round(r["phases"]["pruning"]["seconds"]
+                                     / r["phases"]["fits"]["seconds"], 2),
+             "scored per class": r["score_samples"], "agreement": r.get("agreement"),
              "fitted": r["generators_fitted"], "kept": r["generators_kept"],
              "head rows": r["head_samples"],
              "steps timed": f"{r['steps_timed']}/{r['steps_per_epoch']}"}
@@ -303,7 +325,7 @@ def main() -> None:
         description=("VI-Net's build from memory-mapped shards of synthetic latents (K "
                      "quadric varieties in R^32), phase by phase, one thread; exponents in "
                      "m and K and a projection to ImageNet size."),
-        settings={"score_samples": args.score_samples, "head_mb": args.head_mb,
+        settings={"score_budget": args.score_budget, "head_mb": args.head_mb,
                   "steps": args.steps, "threads": args.threads,
                   "per_phase_memory": all(r["per_phase_memory"] for r in results)},
     )

@@ -541,7 +541,7 @@ def build_vinet_from_shards(
         random (``None``: all; equal to the in-memory pipeline). The scores' cost is
         (scored samples) × (generators) × (their terms), so a fixed count per class
         costs K² in the classes: about ``32768 // K`` keeps pruning cheaper than the
-        fits (measured at 1,000 classes: 32 per class, 0.75 × the fits' time, 99.7 % of
+        fits (measured at 1,000 classes: 32 per class, 0.62 × the fits' time, 99.7 % of
         the generators chosen on every row kept; ``docs/benchmarks.md``).
     head_samples : int or None, default=None
         Rows of the head's L-BFGS start, drawn at random; ``None``: all rows if their

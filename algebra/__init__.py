@@ -39,7 +39,13 @@ from algebra._orders import (
     variable_permutation,
 )
 from algebra._polyset import PolynomialSet
-from algebra._prune import discriminative_scores, prune_generators
+from algebra._prune import (
+    class_sums,
+    discriminative_scores,
+    prune_generators,
+    scores_from_sums,
+    top_generators,
+)
 from algebra._threads import thread_budget
 from algebra._transformer import VanishingIdealTransformer
 from algebra._vca import fit_vca
@@ -60,6 +66,7 @@ __all__ = [
     "all_monomials",
     "border",
     "buchberger_moller",
+    "class_sums",
     "default_tau",
     "deglex",
     "degrevlex",
@@ -82,8 +89,10 @@ __all__ = [
     "prune_generators",
     "random_order_ideal",
     "rational_circle_points",
+    "scores_from_sums",
     "sort_terms",
     "thread_budget",
+    "top_generators",
     "total_degree",
     "variable_permutation",
 ]

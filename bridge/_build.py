@@ -40,9 +40,10 @@ from bridge._layer import PolynomialLayer
 from bridge._training import TailInputs, fit_tail, new_head
 from bridge._vinet import Pool, VINet, sample_shape
 
-__all__ = ["PHASES", "Cut", "as_data", "assemble", "build_vinet", "check_cut",
-           "fit_polynomials", "fit_projection", "fit_vinet", "holdout_split", "prepare_cut",
-           "train_tail"]
+__all__ = ["PHASES", "Cut", "as_data", "assemble", "build_vinet", "check_components",
+           "check_cut", "check_labels", "fit_class", "fit_polynomials", "fit_projection",
+           "fit_settings", "fit_vinet", "fold_projection", "holdout_split", "prepare_cut",
+           "run_fits", "train_standardised", "train_tail"]
 
 
 #: The phases of :attr:`VINet.timings_`, in pipeline order (``fits_per_class`` and
@@ -104,15 +105,17 @@ def _read_all(data: Any, name: str) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.from_numpy(images).reshape(-1, *shape), torch.from_numpy(labels)
 
 
-def _check_labels(labels: np.ndarray, n_classes: int) -> None:
+def check_labels(labels: np.ndarray, n_classes: int, name: str = "train_data",
+                  fix: str = "add samples of every class") -> None:
     """Every class ``0..n_classes-1`` of the model has training samples, and no other."""
     missing = sorted(set(range(n_classes)) - set(np.unique(labels).tolist()))
     if missing or labels.min() < 0 or labels.max() >= n_classes:
+        wrong = missing or sorted(set(np.unique(labels).tolist()) - set(range(n_classes)))
         raise BridgeError(
-            f"train_data must contain every class 0..{n_classes - 1} of the model's "
+            f"{name} must contain every class 0..{n_classes - 1} of the model's "
             f"{n_classes} outputs (a class without samples has no vanishing ideal), but "
-            f"class(es) {missing or sorted(set(labels.tolist()) - set(range(n_classes)))} "
-            "are absent or out of range; add samples of every class."
+            f"class(es) {wrong[:20]}{' ...' if len(wrong) > 20 else ''} are absent or out of "
+            f"range; {fix}."
         )
 
 
@@ -189,7 +192,7 @@ def prepare_cut(model: nn.Module, node: str, train_data: Any, config: VINetConfi
         example = X[:1]
     _, n_classes = check_cut(model, node, example)
     if not stream:
-        _check_labels(y.numpy(), n_classes)
+        check_labels(y.numpy(), n_classes)
     backbone = neural.truncate(model, node, example_input=example).eval()
     for p in backbone.parameters():
         p.requires_grad_(not config.freeze_backbone)
@@ -202,7 +205,7 @@ def prepare_cut(model: nn.Module, node: str, train_data: Any, config: VINetConfi
         if labels is None:
             raise BridgeError("train_data yields images without labels; its items must be "
                               "(image, label) pairs.")
-        _check_labels(labels, n_classes)
+        check_labels(labels, n_classes)
         y = torch.from_numpy(labels).long()
         width = out.shape[1] - (n_classes if wants_teacher else 0)
         latents = out[:, :width]
@@ -275,18 +278,27 @@ def fit_projection(x: torch.Tensor, config: VINetConfig) -> nn.Module:
     ``nn.Linear`` whose ``D·k + k`` values are exactly what inference needs (the PCA's
     explained variances are not). Frozen (``requires_grad=False``).
     """
-    width = x.shape[1]
+    check_components(config, x.shape[1], x.shape[0])
+    return fold_projection(neural.make_preprocessing(x, config.n_components, config.scaling),
+                           x.shape[1])
+
+
+def check_components(config: VINetConfig, width: int, n_samples: int) -> None:
+    """``n_components`` fits the pooled latent width and the number of samples."""
     k = config.n_components
-    if k is not None and not k <= min(width, x.shape[0]):
+    if k is not None and not k <= min(width, n_samples):
         raise BridgeError(
             f"n_components={k} is larger than the pooled latent width {width} "
-            f"(pooling={config.pooling!r}) or the {x.shape[0]} samples; pass "
-            f"n_components <= {min(width, x.shape[0])}, pooling='grid' or 'flatten' for "
+            f"(pooling={config.pooling!r}) or the {n_samples} samples; pass "
+            f"n_components <= {min(width, n_samples)}, pooling='grid' or 'flatten' for "
             "wider latents, or None to skip the PCA."
         )
-    prep = neural.make_preprocessing(x, k, config.scaling)
+
+
+def fold_projection(prep: nn.Module, width: int) -> nn.Linear:
+    """The affine map ``prep`` (PCA and scaling modules) as one frozen ``nn.Linear``."""
     with torch.no_grad():
-        probe = torch.cat([torch.zeros(1, width), torch.eye(width)]).to(x.dtype)
+        probe = torch.cat([torch.zeros(1, width), torch.eye(width)])
         out = prep(probe).to(torch.float64)
     bias = out[0]
     linear = nn.Linear(width, out.shape[1])
@@ -297,7 +309,7 @@ def fit_projection(x: torch.Tensor, config: VINetConfig) -> nn.Module:
     return linear
 
 
-def _fit_class(z: np.ndarray, label: int, method: str,
+def fit_class(z: np.ndarray, label: int, method: str,
                fit_kwargs: dict[str, Any]) -> tuple[PolynomialSet, float]:
     """Generators of one class's approximate vanishing ideal, labelled with the class, and
     the seconds the fit took (measured where it ran: a joblib worker, say)."""
@@ -307,6 +319,36 @@ def _fit_class(z: np.ndarray, label: int, method: str,
         G = PolynomialSet(G.terms, G.coef, order=G.order, leading=G.leading, mse=G.mse,
                           labels=np.full(len(G), label), order_ideal=G.order_ideal)
     return G, time.perf_counter() - start
+
+
+def fit_settings(config: VINetConfig, fit_kwargs: dict[str, Any], random_state: int,
+                 label: int) -> dict[str, Any]:
+    """The keyword arguments of class ``label``'s generator fit."""
+    return {"psi": config.psi, "max_degree": config.max_degree,
+            "max_samples": config.max_samples, **fit_kwargs,
+            "random_state": random_state + label}
+
+
+def run_fits(jobs: Any, n_classes: int, config: VINetConfig, *, n_jobs: int | None,
+             progress: bool | None) -> tuple[list[PolynomialSet], dict[str, Any]]:
+    """Run the per-class fit ``jobs`` (joblib ``delayed`` calls of :func:`fit_class`, in
+    class order) in parallel; the sets and their timings ``fits``, ``fits_per_class``."""
+    start = time.perf_counter()
+    bar = neural.progress_bar(total=n_classes, progress=progress,
+                              desc=f"{config.method} per class", unit="class", leave=False)
+    sets, per_class = [], []
+    for G, seconds in Parallel(n_jobs=n_jobs, return_as="generator")(jobs):
+        sets.append(G)
+        per_class.append(seconds)
+        bar.update()
+    bar.close()
+    if sum(len(G) for G in sets) == 0:
+        raise BridgeError(
+            f"No class has a generator with psi={config.psi} and max_degree="
+            f"{config.max_degree}; the latents are not described by low-degree polynomials "
+            "at this tolerance: raise psi or max_degree, or lower n_components."
+        )
+    return sets, {"fits": time.perf_counter() - start, "fits_per_class": per_class}
 
 
 def fit_polynomials(z: torch.Tensor, y: torch.Tensor, config: VINetConfig, *,
@@ -319,28 +361,11 @@ def fit_polynomials(z: torch.Tensor, y: torch.Tensor, config: VINetConfig, *,
     """
     z64 = z.double().numpy()
     labels = y.numpy()
-    classes = range(int(labels.max()) + 1)
-    settings = {"psi": config.psi, "max_degree": config.max_degree,
-                "max_samples": config.max_samples, **fit_kwargs}
-    jobs = (delayed(_fit_class)(z64[labels == c], c, config.method,
-                                {**settings, "random_state": random_state + c})
-            for c in classes)
-    start = time.perf_counter()
-    bar = neural.progress_bar(total=len(classes), progress=progress,
-                              desc=f"{config.method} per class", unit="class", leave=False)
-    sets, per_class = [], []
-    for G, seconds in Parallel(n_jobs=n_jobs, return_as="generator")(jobs):
-        sets.append(G)
-        per_class.append(seconds)
-        bar.update()
-    bar.close()
-    timings: dict[str, Any] = {"fits": time.perf_counter() - start, "fits_per_class": per_class}
-    if sum(len(G) for G in sets) == 0:
-        raise BridgeError(
-            f"No class has a generator with psi={config.psi} and max_degree="
-            f"{config.max_degree}; the latents are not described by low-degree polynomials "
-            "at this tolerance: raise psi or max_degree, or lower n_components."
-        )
+    n_classes = int(labels.max()) + 1
+    jobs = (delayed(fit_class)(z64[labels == c], c, config.method,
+                                fit_settings(config, fit_kwargs, random_state, c))
+            for c in range(n_classes))
+    sets, timings = run_fits(jobs, n_classes, config, n_jobs=n_jobs, progress=progress)
     start = time.perf_counter()
     # The score divides by each generator's RMS on its class: OAVI's scale drops out.
     sets = prune_generators(sets, z64, labels, keep=config.keep)
@@ -404,30 +429,49 @@ def train_tail(net: VINet, cut: Cut, config: VINetConfig, *, random_state: int,
                progress: bool | None, held: Cut | None = None) -> list[float]:
     """Step 6 for any model of a comparison: train ``net``'s head (and features) on ``cut``.
 
-    The pooled latents are standardised for training (per mini-batch) and the
-    standardisation is folded back into the projection and the head's latent block
-    afterwards, so the trained model takes the raw pooled latents and holds no
-    extra values. ``held`` (from :func:`holdout_split`) chooses the epoch; which one
-    and its held-out accuracy go to ``net.config["training"]``.
+    See :func:`train_standardised`; the cut's latents (and, when the backbone is
+    fine-tuned, its images) are the training inputs. ``held`` (from
+    :func:`holdout_split`) chooses the epoch; which one and its held-out accuracy go to
+    ``net.config["training"]``.
     """
     mean = cut.x.mean(dim=0)
-    std = cut.x.std(dim=0).clamp(min=1e-6)
-    linears = [(net.head, slice(0, cut.x.shape[1]))] if net.skip else []
+    std = cut.x.std(dim=0)
+    backbone = None if config.freeze_backbone else cut.backbone
+    inputs = TailInputs(cut.x, cut.y, cut.teacher, cut.images)
+    held_inputs = None if held is None else TailInputs(held.x, held.y, images=held.images)
+    return train_standardised(net, inputs, mean, std, config, random_state=random_state,
+                              progress=progress, backbone=backbone, held=held_inputs)
+
+
+def train_standardised(net: VINet, inputs: TailInputs, mean: torch.Tensor, std: torch.Tensor,
+                       config: VINetConfig, *, random_state: int, progress: bool | None,
+                       backbone: nn.Module | None = None,
+                       held: TailInputs | None = None) -> list[float]:
+    """Train ``net``'s tail on ``inputs``, the pooled latents standardised by ``mean``, ``std``.
+
+    The latents are standardised for training (per mini-batch) and the
+    standardisation is folded back into the projection and the head's latent block
+    afterwards, so the trained model takes the raw pooled latents and holds no
+    extra values. A ``backbone`` (trainable) is fine-tuned too, on ``inputs.images``.
+    ``held`` (held-out samples) chooses the epoch (:func:`~bridge._training.fit_tail`);
+    the choice goes to ``net.config["training"]``.
+    """
+    std = std.clamp(min=1e-6)
+    width = mean.shape[0]
+    linears = [(net.head, slice(0, width))] if net.skip else []
     if isinstance(net.preprocess, nn.Linear):
         linears.append((net.preprocess, slice(None)))
     for linear, cols in linears:
         _to_standard(linear, mean, std, cols)
     scale = _Standardize(mean, std)
-    encoder = None
-    if not config.freeze_backbone:
-        encoder = nn.Sequential(cut.backbone, net.pool, scale)
-    inputs = TailInputs(cut.x, cut.y, cut.teacher, cut.images, transform=scale)
-    held_inputs = None if held is None else TailInputs(held.x, held.y, images=held.images,
-                                                       transform=scale)
+    encoder = None if backbone is None else nn.Sequential(backbone, net.pool, scale)
+    inputs.transform = scale
+    if held is not None:
+        held.transform = scale
     try:
         history, selection = fit_tail(_Tail(net), inputs, config, random_state=random_state,
-                                      progress=progress, encoder=encoder, held=held_inputs,
-                                      n_linear=cut.x.shape[1] if net.skip else None)
+                                      progress=progress, encoder=encoder, held=held,
+                                      n_linear=width if net.skip else None)
     finally:
         for linear, cols in linears:
             _from_standard(linear, mean, std, cols)

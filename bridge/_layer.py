@@ -669,7 +669,8 @@ class PolynomialLayer(nn.Module):
             labels=None if np.all(labels < 0) else labels,
         )
 
-    def feature_scale_(self, z: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
+    def feature_scale_(self, z: torch.Tensor | None = None, eps: float = 1e-12, *,
+                       rms: Any = None) -> torch.Tensor:
         """Rescale each polynomial so its output has unit root-mean-square on ``z``.
 
         ``|c·g| = c·|g|`` for ``c > 0``, so this changes no zero set; it puts the
@@ -678,18 +679,29 @@ class PolynomialLayer(nn.Module):
 
         Parameters
         ----------
-        z : torch.Tensor of shape (m, n)
+        z : torch.Tensor of shape (m, n), optional
             The training latents the outputs are measured on.
         eps : float, default=1e-12
             Outputs with a smaller RMS are left unscaled.
+        rms : array_like of shape (p,), optional
+            The outputs' RMS measured elsewhere, instead of ``z`` (for latents too many
+            to hold: from :func:`algebra.class_sums` over shards of them).
 
         Returns
         -------
         torch.Tensor of shape (p,)
             The factors applied.
         """
+        if (z is None) == (rms is None):
+            raise BridgeError("feature_scale_ takes the latents z or the outputs' rms, "
+                              "exactly one of them.")
         with torch.no_grad():
-            rms = self(z).pow(2).mean(dim=0).sqrt()
+            if rms is None:
+                rms = self(z).pow(2).mean(dim=0).sqrt()
+            rms = torch.as_tensor(rms, dtype=self.values.dtype, device=self.values.device)
+            if rms.shape != (self.out_features,):
+                raise BridgeError(f"rms must have one entry per output ({self.out_features}), "
+                                  f"got shape {tuple(rms.shape)}.")
             scale = torch.where(rms > eps, 1.0 / rms.clamp(min=eps), torch.ones_like(rms))
             self.values.mul_(scale[self._cols])
         return scale

@@ -7,11 +7,14 @@ Adam with a cosine decay over ``epochs`` on cross-entropy, mixed with distillati
 the full network's logits (Hinton, Vinyals, Dean 2015, "Distilling the Knowledge in a
 Neural Network") when ``config.distill > 0``, keeping the epoch that scores best on
 held-out training samples (``holdout``; early stopping, Prechelt 1998). Training
-reads the latents in mini-batches (``x[idx]``), so a memory-mapped array works as well
-as a tensor.
+reads its inputs through :class:`TailInputs` (``init_batches`` for the head's start,
+``batches`` for an epoch), so latents on disk plug in by overriding those two
+(``bridge._shards``).
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import torch
 import torch.nn.functional as F
@@ -98,6 +101,24 @@ class TailInputs:
         """The (transformed) latents of the samples ``idx``."""
         return self.transform(torch.as_tensor(self.x[idx]))
 
+    def init_batches(self, size: int = 4096) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """``(latents, labels)`` of the samples the head's L-BFGS start is fitted on: all
+        of them, in order, ``size`` at a time."""
+        for start in range(0, len(self), size):
+            yield self.batch(slice(start, start + size)), self.y[start:start + size]
+
+    def batches(self, batch_size: int, generator: torch.Generator,
+                encoder: nn.Module | None = None
+                ) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]]:
+        """One epoch of mini-batches ``(latents, labels, teacher logits)`` in random order
+        (``encoder(images[idx])`` instead of the cached latents when given)."""
+        order = torch.randperm(len(self), generator=generator)
+        for start in range(0, len(self), batch_size):
+            idx = order[start:start + batch_size]
+            xb = self.batch(idx) if encoder is None else encoder(self.images[idx])
+            yield xb, self.y[idx], None if self.teacher is None else self.teacher[idx]
+
+
 
 def _lbfgs_head(head: nn.Linear, feats: torch.Tensor, y: torch.Tensor) -> None:
     """Fit ``head`` on ``feats`` by full-batch L-BFGS: multinomial logistic regression.
@@ -138,13 +159,17 @@ def init_head(tail: nn.Module, inputs: TailInputs, config: VINetConfig, *, rando
     is fitted on all its inputs.
     """
     head = tail.head
-    feats = _features(tail, inputs, None)
+    with torch.no_grad():
+        parts = [(tail.features(xb), yb) for xb, yb in inputs.init_batches()]
+    feats = torch.cat([f for f, _ in parts])
+    y = torch.cat([yb for _, yb in parts])
+    del parts
     if not (config.warm_start and n_linear is not None and 0 < n_linear <= head.in_features):
-        _lbfgs_head(head, feats, inputs.y)
+        _lbfgs_head(head, feats, y)
         return
     linear = new_head(n_linear, head.out_features, random_state)
     # Contiguous, so the probe (whose features are these columns) runs the same kernels.
-    _lbfgs_head(linear, feats[:, :n_linear].contiguous(), inputs.y)
+    _lbfgs_head(linear, feats[:, :n_linear].contiguous(), y)
     with torch.no_grad():
         head.weight.zero_()
         head.weight[:, :n_linear].copy_(linear.weight)
@@ -189,7 +214,6 @@ def fit_tail(tail: nn.Module, inputs: TailInputs, config: VINetConfig, *, random
         ``epoch`` (the state kept: 0 is the initialisation), and with ``held``
         ``holdout_accuracy`` and ``holdout_samples``.
     """
-    y = inputs.y
     head = tail.head
     init_head(tail, inputs, config, random_state=random_state, n_linear=n_linear)
     history: list[float] = []
@@ -210,20 +234,16 @@ def fit_tail(tail: nn.Module, inputs: TailInputs, config: VINetConfig, *, random
     tail.train()
     if encoder is not None:  # the backbone keeps the pretrained batch-norm statistics
         encoder.eval()
-    n = len(inputs)
     for epoch in bar:
-        order = torch.randperm(n, generator=gen)
-        total = 0.0
-        for start in range(0, n, config.batch_size):
-            idx = order[start:start + config.batch_size]
-            xb = inputs.batch(idx) if encoder is None else encoder(inputs.images[idx])
-            teacher = None if inputs.teacher is None else inputs.teacher[idx]
-            loss = distillation_loss(tail(xb), y[idx], teacher, config.distill,
+        total, n = 0.0, 0
+        for xb, yb, teacher in inputs.batches(config.batch_size, gen, encoder):
+            loss = distillation_loss(tail(xb), yb, teacher, config.distill,
                                      config.temperature)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            total += loss.item() * len(idx)
+            total += loss.item() * len(yb)
+            n += len(yb)
         sched.step()
         history.append(total / n)
         bar.set_postfix(loss=f"{history[-1]:.4f}")

@@ -641,6 +641,8 @@ def read_file(path: str | os.PathLike[str]) -> dict[str, Any]:
 def _backbone(path: str | os.PathLike[str], config: dict[str, Any],
               model: nn.Module | None) -> nn.Module:
     """The saved cut of ``model``, or of the registered architecture the file names."""
+    if config.get("node") is None and config.get("arch") is None:
+        return nn.Identity()  # a VI-Net of pooled latents (build_vinet_from_shards, no model)
     arch = config.get("arch")
     if model is None:
         if arch not in neural.MODELS:

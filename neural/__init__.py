@@ -5,7 +5,7 @@
 
 from neural._data import load_digits
 from neural._errors import NeuralError
-from neural._extract import POOLINGS, extract_latents, load_shards, pool, save_shard
+from neural._extract import POOLINGS, extract_latents, pool
 from neural._io import load_model, load_module
 from neural._measure import ParameterCount, Throughput, count_parameters, throughput
 from neural._models import (
@@ -28,6 +28,7 @@ from neural._preprocess import (
     TanhScale,
     make_preprocessing,
 )
+from neural._shards import SHARD_FORMAT, Shard, load_shards, open_shards, save_shard
 from neural._train import (
     DIGITS_RECIPE,
     accuracy,
@@ -47,11 +48,13 @@ __all__ = [
     "POOLINGS",
     "SCALERS",
     "SCALINGS",
+    "SHARD_FORMAT",
     "CNN1d",
     "MinMaxScale",
     "NeuralError",
     "NodeInfo",
     "ParameterCount",
+    "Shard",
     "Standardize",
     "TanhScale",
     "Throughput",
@@ -70,6 +73,7 @@ __all__ = [
     "load_shards",
     "make_preprocessing",
     "mlp",
+    "open_shards",
     "pool",
     "pretrained_digits_model",
     "progress_bar",

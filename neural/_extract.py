@@ -5,15 +5,12 @@ the frozen backbone's activations at the cut are pooled to one vector per sample
 and everything after that (PCA, scaling, the vanishing-ideal fit) works on the
 ``(N, D)`` array. ``shard=(i, n)`` extracts the ``i``-th of ``n`` contiguous parts,
 so many machines can each write one shard (:func:`save_shard`) and the fit reads
-them back in order (:func:`load_shards`).
+them back in order (:func:`load_shards`, or memory-mapped: :func:`open_shards`).
 """
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,6 +20,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, IterableDataset, Subset
 
 from neural._errors import NeuralError
+from neural._shards import check_shard
 from neural._util import (
     INPUT_ERRORS,
     check_module,
@@ -36,7 +34,6 @@ from neural._util import (
 
 #: The pooling modes of :func:`pool` and :func:`extract_latents`.
 POOLINGS: tuple[str, ...] = ("avg", "max", "flatten", "grid")
-_SHARD_RE = re.compile(r"^shard-(\d+)-of-(\d+)\.(npy|npz)$")
 
 
 def pool(tensor: torch.Tensor, mode: str = "avg", grid: int = 2) -> torch.Tensor:
@@ -90,22 +87,6 @@ def pool(tensor: torch.Tensor, mode: str = "avg", grid: int = 2) -> torch.Tensor
         return adaptive(tensor, grid).flatten(1)
     spatial = tuple(range(2, tensor.dim()))
     return tensor.mean(dim=spatial) if mode == "avg" else tensor.amax(dim=spatial)
-
-
-def _check_shard(shard: Any) -> tuple[int, int] | None:
-    if shard is None:
-        return None
-    try:
-        i, n = shard
-        ok = is_int(i, 0) and is_int(n, 1) and i < n
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise NeuralError(
-            f"shard={shard!r} must be a pair (i, n) of integers with 0 <= i < n (the i-th "
-            "of n contiguous parts); pass e.g. shard=(0, 4)."
-        )
-    return int(i), int(n)
 
 
 def shard_range(n_samples: int, shard: tuple[int, int] | None) -> range:
@@ -255,7 +236,7 @@ def extract_latents(
     if not is_int(batch_size, 1):
         raise NeuralError(f"batch_size={batch_size!r} must be a positive integer; pass e.g. 256.")
     batch_size = int(batch_size)
-    shard = _check_shard(shard)
+    shard = check_shard(shard)
     home = resolve_device(None, model)
     dev = resolve_device(device, model)
     batches, n = _batches(data, batch_size, shard)
@@ -322,133 +303,3 @@ def extract_latents(
         latents = latents[:pos]
         labels = None if labels is None else labels[:pos]
     return latents, labels
-
-
-def shard_path(directory: str | os.PathLike, shard: tuple[int, int], labels: bool) -> Path:
-    """Path of shard ``(i, n)``: ``directory/shard-0000i-of-0000n.npz`` (``.npy`` if unlabelled)."""
-    i, n = shard
-    return Path(directory) / f"shard-{i:05d}-of-{n:05d}.{'npz' if labels else 'npy'}"
-
-
-def save_shard(
-    directory: str | os.PathLike,
-    latents: np.ndarray,
-    labels: np.ndarray | None = None,
-    *,
-    shard: tuple[int, int],
-) -> Path:
-    """Write one shard of latents (and labels) for :func:`load_shards`.
-
-    Parameters
-    ----------
-    directory : path
-        Created if missing; every shard of one extraction goes into the same one.
-    latents : ndarray of shape (N_i, D)
-        The shard's latent features, as returned by :func:`extract_latents`.
-    labels : ndarray of shape (N_i,), optional
-        Their labels; written beside them (an ``.npz``) when given.
-    shard : tuple (i, n)
-        Which shard this is, as passed to :func:`extract_latents`.
-
-    Returns
-    -------
-    pathlib.Path
-        The file written: a ``.npy`` of the latents, or an ``.npz`` with arrays
-        ``latents`` and ``labels``. It is written to a temporary name first and then
-        renamed, so a reader never sees half a shard.
-    """
-    shard = _check_shard(shard)
-    latents = np.asarray(latents)
-    if latents.ndim != 2:
-        raise NeuralError(
-            f"latents must have shape (N, D), got {latents.shape}; pass pooled latents."
-        )
-    if labels is not None and np.shape(labels) != latents.shape[:1]:
-        raise NeuralError(
-            f"labels of shape {np.shape(labels)} do not match latents of shape {latents.shape}; "
-            "pass one label per row."
-        )
-    path = shard_path(directory, shard, labels is not None)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        if labels is None:
-            np.save(fh, latents)
-        else:
-            np.savez(fh, latents=latents, labels=np.asarray(labels, dtype=np.int64))
-    os.replace(tmp, path)
-    return path
-
-
-def load_shards(directory: str | os.PathLike) -> tuple[np.ndarray, np.ndarray | None]:
-    """Read back all shards written by :func:`save_shard` and concatenate them in order.
-
-    Parameters
-    ----------
-    directory : path
-        The folder holding ``shard-i-of-n`` files ``0 .. n-1``.
-
-    Returns
-    -------
-    latents : ndarray of shape (N, D)
-    labels : ndarray of shape (N,), int64, or None
-
-    Raises
-    ------
-    NeuralError
-        If the folder holds no shards, shards of different counts ``n``, or misses some.
-    """
-    folder = Path(directory)
-    if not folder.is_dir():
-        raise NeuralError(
-            f"directory={str(directory)!r} does not exist; pass the --out folder of the extraction."
-        )
-    found: dict[int, Path] = {}
-    counts = set()
-    for path in sorted(folder.iterdir()):
-        match = _SHARD_RE.match(path.name)
-        if match:
-            i, n = int(match.group(1)), int(match.group(2))
-            if i in found:
-                raise NeuralError(
-                    f"shard {i} appears twice in {str(folder)!r} ({found[i].name}, {path.name}); "
-                    "delete one."
-                )
-            found[i] = path
-            counts.add(n)
-    if not found:
-        raise NeuralError(
-            f"directory={str(directory)!r} holds no shard-i-of-n.npy/.npz files; "
-            "run the extraction first."
-        )
-    if len(counts) != 1:
-        raise NeuralError(
-            f"{str(folder)!r} mixes shards of different counts n={sorted(counts)}; "
-            "keep one extraction per folder."
-        )
-    n = counts.pop()
-    missing = sorted(set(range(n)) - set(found))
-    if missing:
-        raise NeuralError(
-            f"{str(folder)!r} misses shards {missing} of {n}; extract them before fitting."
-        )
-    parts, label_parts = [], []
-    for i in range(n):
-        if found[i].suffix == ".npy":
-            parts.append(np.load(found[i]))
-            label_parts.append(None)
-        else:
-            with np.load(found[i]) as z:
-                parts.append(z["latents"])
-                label_parts.append(z["labels"])
-    if len({p.shape[1] for p in parts}) != 1:
-        raise NeuralError(
-            f"the shards in {str(folder)!r} have different widths D; "
-            "they come from different extractions."
-        )
-    has = [lab is not None for lab in label_parts]
-    if any(has) and not all(has):
-        raise NeuralError(
-            f"some shards in {str(folder)!r} have labels and some do not; re-extract them alike."
-        )
-    return np.concatenate(parts), (np.concatenate(label_parts) if all(has) else None)

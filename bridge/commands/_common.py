@@ -135,7 +135,7 @@ def add_model_arguments(parser: argparse.ArgumentParser, *, weights: bool = True
 
 
 def add_data_arguments(parser: argparse.ArgumentParser, *, labels: str, split: str,
-                       digits_help: str) -> None:
+                       digits_help: str, latents_help: str | None = None) -> None:
     """Add ``--data`` / ``--digits`` (one of them required), ``--split`` and ``--image-size``.
 
     Parameters
@@ -148,10 +148,15 @@ def add_data_arguments(parser: argparse.ArgumentParser, *, labels: str, split: s
         The default digits split.
     digits_help : str
         The help of ``--digits``.
+    latents_help : str, optional
+        When given, ``--latents DIR`` (a folder of shards) is a third choice, with this
+        help.
     """
     data = parser.add_mutually_exclusive_group(required=True)
     data.add_argument("--data", metavar="FILE.npz|DIR", help=DATA_HELP.format(what=labels))
     data.add_argument("--digits", action="store_true", help=digits_help)
+    if latents_help is not None:
+        data.add_argument("--latents", metavar="DIR", help=latents_help)
     parser.add_argument("--split", default=split, choices=("train", "test", "all"),
                         help=f"digits split (default: {split})")
     parser.add_argument("--image-size", type=int, default=None, metavar="N",

@@ -2,13 +2,17 @@
 
 Extraction is the expensive, embarrassingly parallel step of VI-Net: run it as
 ``--shard i/n`` on ``n`` machines (or GPUs), each writing one file to the same
-``--out`` folder, then fit from the folder (:func:`neural.load_shards`).
+``--out`` folder, then fit from the folder: ``vinet fit --latents`` (memory-mapped,
+:func:`bridge.build_vinet_from_shards`) or ``vinet ideal``. Labelled shards record the
+extraction (architecture, node, pooling, input shape, number of classes) for
+``vinet fit --latents``; ``--teacher`` stores the full network's logits beside the
+latents, for distillation.
 
 Examples
 --------
 ``vinet extract --digits --node layer2 --out latents/``
 ``vinet extract --arch resnet18 --weights w.pt --node layer3.1.bn1 --data cifar.npz
---shard 3/8 --out latents/``
+--shard 3/8 --teacher --out latents/``
 """
 
 from __future__ import annotations
@@ -66,6 +70,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--shard", type=parse_shard, default=(0, 1), metavar="i/n", help="default: 0/1"
     )
     parser.add_argument("--out", help="folder for the shard files (created if missing)")
+    parser.add_argument("--teacher", action="store_true",
+                        help="also store the full network's logits (the distillation teacher "
+                             "of `vinet fit --latents`); one more pass of the network")
     parser.add_argument("--batch-size", type=int, default=256, help="default: 256")
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 (default: cpu)")
     parser.add_argument("--no-progress", action="store_true",
@@ -74,8 +81,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Cut the model, extract pooled latents of the shard, and write the shard file."""
-    from bridge.commands._common import example_input, load_data, load_network, show_progress
-    from neural import extract_latents, list_nodes, save_shard, truncate
+    from bridge.commands._common import (
+        arch_options,
+        example_input,
+        load_data,
+        load_network,
+        show_progress,
+    )
+    from neural import DIGITS_RECIPE, extract_latents, list_nodes, save_shard, truncate
 
     model = load_network(args)
     X, y = load_data(args)
@@ -89,16 +102,40 @@ def run(args: argparse.Namespace) -> int:
         raise BridgeError("extract needs --node and --out (or --list-nodes to see the cut points).")
     cut = truncate(model, args.node, example_input=example)
     data = X if y is None else (X, y)
+    progress = show_progress(args.no_progress)
     latents, labels = extract_latents(
         cut,
         data,
         pooling=args.pooling,
         batch_size=args.batch_size,
         device=args.device,
-        progress=show_progress(args.no_progress),
+        progress=progress,
         shard=args.shard,
     )
-    path = save_shard(args.out, latents, labels, shard=args.shard)
+    teacher, meta = None, None
+    if args.teacher:
+        teacher, _ = extract_latents(model, X, pooling="flatten", batch_size=args.batch_size,
+                                     device=args.device, progress=progress, shard=args.shard)
+    if labels is not None:  # for `vinet fit --latents`: what the extraction was
+        meta = {"node": args.node, "pooling": args.pooling, "grid": 2,
+                "input_shape": list(example.shape[1:]), "n_classes": _n_classes(model, example)}
+        if args.arch is not None:
+            meta.update(arch=args.arch, arch_kwargs=arch_options(args))
+        elif args.digits:
+            meta.update(arch=DIGITS_RECIPE["arch"], arch_kwargs=dict(DIGITS_RECIPE["model"]))
+    path = save_shard(args.out, latents, labels, shard=args.shard, teacher=teacher, meta=meta)
     i, n = args.shard
     print(f"shard {i}/{n}: {latents.shape[0]} samples x {latents.shape[1]} features -> {path}")
     return 0
+
+
+def _n_classes(model: object, example: object) -> int:
+    """The width of the network's output on one example (its number of classes)."""
+    import torch
+
+    with torch.no_grad():
+        was = model.training
+        model.eval()
+        out = model(example)
+        model.train(was)
+    return int(out.shape[-1])

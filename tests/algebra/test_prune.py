@@ -11,10 +11,13 @@ from hypothesis import strategies as st
 from algebra import (
     AlgebraError,
     PolynomialSet,
+    class_sums,
     discriminative_scores,
     fit_abm,
     order_ideal_closure,
     prune_generators,
+    scores_from_sums,
+    top_generators,
 )
 
 
@@ -181,3 +184,70 @@ def test_prune_errors():
         discriminative_scores(sets[:2], X, y)
     with pytest.raises(AlgebraError, match="y has a single class"):
         discriminative_scores(sets[:1], X[y == "a"], y[y == "a"])
+
+
+def test_class_sums_match_numpy_and_add_up_over_parts():
+    # The map-reduce form of the score: sums over disjoint parts (in any row order) add
+    # up to the sums over all rows, which equal plain numpy's; the scores of the totals
+    # are discriminative_scores'.
+    X, y, sets = _data()
+    segment = np.unique(y, return_inverse=True)[1]
+    total = class_sums(sets, X, segment, 3)
+    for s, (abs_sums, square_sums) in zip(sets, total, strict=True):
+        vals = s.evaluate(X)
+        np.testing.assert_allclose(abs_sums, [np.abs(vals[segment == k]).sum(axis=0)
+                                              for k in range(3)], rtol=1e-12)
+        np.testing.assert_allclose(square_sums, [(vals[segment == k] ** 2).sum(axis=0)
+                                                 for k in range(3)], rtol=1e-12)
+    order = np.random.default_rng(0).permutation(X.shape[0])
+    parts = [class_sums(sets, X[rows], segment[rows], 3) for rows in np.array_split(order, 3)]
+    for j, (abs_sums, square_sums) in enumerate(total):
+        np.testing.assert_allclose(sum(p[j][0] for p in parts), abs_sums, rtol=1e-12)
+        np.testing.assert_allclose(sum(p[j][1] for p in parts), square_sums, rtol=1e-12)
+    scores = scores_from_sums(total, np.bincount(segment))
+    for got, ref in zip(scores, discriminative_scores(sets, X, y), strict=True):
+        np.testing.assert_array_equal(got, ref)
+    # prune_generators is top_generators' choice, selected.
+    for kept, s, idx in zip(prune_generators(sets, X, y, keep=2), sets,
+                            top_generators(sets, scores, keep=2), strict=True):
+        assert kept == s.select(idx)
+
+
+def test_class_sums_of_an_empty_part_are_zero():
+    X, _, sets = _data()
+    out = class_sums(sets, X[:0], np.zeros(0, dtype=int), 3)
+    assert all(a.shape == (3, len(s)) and not a.any() and not b.any()
+               for (a, b), s in zip(out, sets, strict=True))
+
+
+def test_sums_scores_and_choice_errors():
+    X, y, sets = _data()
+    segment = np.unique(y, return_inverse=True)[1]
+    with pytest.raises(AlgebraError, match=r"segment holds values in \[0, 2\], outside \[0, 2\)"):
+        class_sums(sets, X, segment, 2)
+    with pytest.raises(AlgebraError, match="segment must be a 1-D integer array with one "
+                                           "entry per row of X"):
+        class_sums(sets, X, segment.astype(float), 3)
+    with pytest.raises(AlgebraError, match="segment must be a 1-D integer array"):
+        class_sums(sets, X, segment[:-1], 3)
+    with pytest.raises(AlgebraError, match="n_segments=0 must be a positive integer"):
+        class_sums(sets, X, segment, 0)
+    with pytest.raises(AlgebraError, match="X has 3 columns but the polynomials are in 2"):
+        class_sums(sets, np.hstack([X, X[:, :1]]), segment, 3)
+    one_var = PolynomialSet([[0], [1]], [[0.5], [1.0]])
+    with pytest.raises(AlgebraError, match=r"different numbers of variables \[1, 2\]"):
+        class_sums([sets[0], one_var], X, segment, 3)
+    total = class_sums(sets, X, segment, 3)
+    with pytest.raises(AlgebraError, match=r"class\(es\) \[1\] have no rows"):
+        scores_from_sums(total, [80, 0, 80])
+    with pytest.raises(AlgebraError, match="one row count per class"):
+        scores_from_sums(total[:2], [80, 80, 80])
+    with pytest.raises(AlgebraError, match=r"the sums of class 0 have shapes"):
+        scores_from_sums([(a[:2], b[:2]) for a, b in total], [80, 80, 80])
+    scores = scores_from_sums(total, [80, 80, 80])
+    with pytest.raises(AlgebraError, match="scores has 2 entries for 3 sets"):
+        top_generators(sets, scores[:2], keep=1)
+    with pytest.raises(AlgebraError, match="one score per generator"):
+        top_generators(sets, [s[:-1] for s in scores], keep=1)
+    with pytest.raises(AlgebraError, match="keep=0 must be an int >= 1"):
+        top_generators(sets, scores, keep=0)

@@ -33,7 +33,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 import neural
-from algebra import PolynomialSet, fit_vanishing_ideal, prune_generators
+from algebra import PolynomialSet, discriminative_scores, fit_vanishing_ideal, top_generators
 from bridge._config import VINetConfig, check_fit_kwargs, resolve_config
 from bridge._errors import BridgeError
 from bridge._layer import PolynomialLayer
@@ -42,8 +42,8 @@ from bridge._vinet import Pool, VINet, sample_shape
 
 __all__ = ["PHASES", "Cut", "as_data", "assemble", "build_vinet", "check_components",
            "check_cut", "check_labels", "fit_class", "fit_polynomials", "fit_projection",
-           "fit_settings", "fit_vinet", "fold_projection", "holdout_split", "prepare_cut",
-           "run_fits", "train_standardised", "train_tail"]
+           "fit_settings", "fit_vinet", "fold_projection", "holdout_split", "kept_generators",
+           "prepare_cut", "run_fits", "train_standardised", "train_tail"]
 
 
 #: The phases of :attr:`VINet.timings_`, in pipeline order (``fits_per_class`` and
@@ -351,6 +351,23 @@ def run_fits(jobs: Any, n_classes: int, config: VINetConfig, *, n_jobs: int | No
     return sets, {"fits": time.perf_counter() - start, "fits_per_class": per_class}
 
 
+def kept_generators(sets: list[PolynomialSet], scores: list[np.ndarray],
+                    config: VINetConfig) -> list[np.ndarray]:
+    """Per class, the indices of the generators kept (step 4): the best ``config.keep``
+    by ``scores``, then, if more than ``config.max_generators`` in all, the best
+    ``max(1, max_generators // K)`` of those (ties as in :func:`algebra.top_generators`).
+    """
+    kept = top_generators(sets, scores, keep=config.keep)
+    cap = config.max_generators
+    if cap is None or sum(idx.size for idx in kept) <= cap:
+        return kept
+    per_class = max(1, cap // len(sets))
+    best = top_generators([s.select(idx) for s, idx in zip(sets, kept, strict=True)],
+                          [np.asarray(sc)[idx] for sc, idx in zip(scores, kept, strict=True)],
+                          keep=per_class)
+    return [idx[b] for idx, b in zip(kept, best, strict=True)]
+
+
 def fit_polynomials(z: torch.Tensor, y: torch.Tensor, config: VINetConfig, *,
                     n_jobs: int | None, random_state: int, progress: bool | None,
                     fit_kwargs: dict[str, Any]) -> tuple[PolynomialLayer, dict[str, Any]]:
@@ -368,7 +385,9 @@ def fit_polynomials(z: torch.Tensor, y: torch.Tensor, config: VINetConfig, *,
     sets, timings = run_fits(jobs, n_classes, config, n_jobs=n_jobs, progress=progress)
     start = time.perf_counter()
     # The score divides by each generator's RMS on its class: OAVI's scale drops out.
-    sets = prune_generators(sets, z64, labels, keep=config.keep)
+    scores = discriminative_scores(sets, z64, labels)
+    sets = [s.select(idx) for s, idx in zip(sets, kept_generators(sets, scores, config),
+                                             strict=True)]
     poly = PolynomialLayer.from_polynomials(
         PolynomialSet.concatenate([G for G in sets if len(G)]))
     poly.feature_scale_(z.float())

@@ -53,6 +53,14 @@ class VINetConfig:
         at random (the paper's per-class subsampling); ``None``: all.
     keep : int, float or None, default=20
         Generators kept per class by discriminative score (a count, a fraction, or all).
+    max_generators : int or None, default=2048
+        At most this many generators in all: with ``K`` classes each keeps at most
+        ``max(1, max_generators // K)`` (its best by the same score). The head has
+        ``(D + kept) × K`` weights, so a per-class count alone makes it, and each
+        fine-tuning step, grow like ``K²`` (20 per class at 1,000 classes is a 20 M
+        weight head, more than a whole ResNet-18); the cap keeps both linear in ``K``.
+        It binds only beyond ``2048 / keep`` classes (102 at ``keep=20``). ``None``: no
+        cap.
     skip : bool, default=True
         The head sees the pooled latents (standardised) beside ``|G(z)|``, so the
         polynomial features add to the linear read-out instead of replacing it.
@@ -101,6 +109,7 @@ class VINetConfig:
     max_degree: int = 2
     max_samples: int | None = 500
     keep: int | float | None = 20
+    max_generators: int | None = 2048
     skip: bool = True
     warm_start: bool = True
     holdout: float = 0.0
@@ -146,6 +155,9 @@ class VINetConfig:
                 isinstance(keep, float) and 0 < keep <= 1)):
             raise BridgeError(f"keep={keep!r} must be a positive integer (generators per class), "
                               "a fraction in (0, 1], or None (all).")
+        if self.max_generators is not None and not _is_int(self.max_generators, 1):
+            raise BridgeError(f"max_generators={self.max_generators!r} must be a positive "
+                              "integer (generators kept over all classes) or None (no cap).")
         if not isinstance(self.skip, bool):
             raise BridgeError(f"skip={self.skip!r} must be True or False.")
         if not isinstance(self.warm_start, bool):
@@ -225,8 +237,8 @@ class VINetConfig:
         """The paper's recipe: global average pooling, all generators, the head on
         ``|G(z)|`` alone, cross-entropy only, 20 epochs of batches of 128, the last
         epoch kept."""
-        return cls(pooling="avg", max_samples=None, keep=None, skip=False, warm_start=False,
-                   holdout=0.0, distill=0.0, epochs=20, batch_size=128)
+        return cls(pooling="avg", max_samples=None, keep=None, max_generators=None, skip=False,
+                   warm_start=False, holdout=0.0, distill=0.0, epochs=20, batch_size=128)
 
 
 def resolve_config(config: VINetConfig | None, settings: dict[str, Any]) -> VINetConfig:

@@ -17,7 +17,8 @@ that under ``joblib.parallel_config(backend="dask")`` they run on a Dask cluster
    order, as the in-memory pipeline) and fits its generators;
 4. **pruning**: per-class sums of ``|p|`` and ``p²`` (:func:`algebra.class_sums`) over
    blocks of the grouped ``z`` (a map), summed (the reduce), give the scores
-   (:func:`algebra.scores_from_sums`), the choice (:func:`algebra.top_generators`) and
+   (:func:`algebra.scores_from_sums`), the choice (``keep`` per class, at most
+   ``max_generators`` in all, :func:`algebra.top_generators`) and
    the kept generators' RMS, which scales the compiled layer's outputs
    (:func:`compile_layer`);
 5. **head and fine-tuning**: the head's L-BFGS start on at most ``head_samples`` rows,
@@ -53,7 +54,6 @@ from algebra import (
     PolynomialSet,
     class_sums,
     scores_from_sums,
-    top_generators,
 )
 from bridge._build import (
     PHASES,
@@ -62,6 +62,7 @@ from bridge._build import (
     fit_class,
     fit_settings,
     fold_projection,
+    kept_generators,
     run_fits,
     train_standardised,
 )
@@ -316,7 +317,8 @@ def select_streamed(sets: list[PolynomialSet], path: Path, offsets: np.ndarray,
                     config: VINetConfig, *, score_samples: int | None, random_state: int,
                     n_jobs: int | None) -> tuple[list[PolynomialSet], np.ndarray]:
     """Step 4: scores from per-class sums over blocks of the grouped latents (a map and a
-    sum), the best ``config.keep`` generators of each class, and their RMS.
+    sum), the generators kept (:func:`~bridge._build.kept_generators`: ``config.keep``
+    per class, at most ``config.max_generators`` in all), and their RMS.
 
     Returns the kept sets of the classes that keep any and the RMS of each kept
     generator over all samples, from the same sums (each class's scored rows weighted
@@ -329,7 +331,7 @@ def select_streamed(sets: list[PolynomialSet], path: Path, offsets: np.ndarray,
     sums = [(sum(p[j][0] for p in parts), sum(p[j][1] for p in parts))
             for j in range(n_classes)]
     scored = np.bincount(np.concatenate([seg for _, seg in blocks]), minlength=n_classes)
-    kept = top_generators(sets, scores_from_sums(sums, scored), keep=config.keep)
+    kept = kept_generators(sets, scores_from_sums(sums, scored), config)
     weight = np.diff(offsets) / scored / offsets[-1]  # per class: its rows / scored / N
     rms = [np.sqrt(weight @ sums[j][1][:, idx]) for j, idx in enumerate(kept) if idx.size]
     return ([s.select(idx) for s, idx in zip(sets, kept, strict=True) if idx.size],

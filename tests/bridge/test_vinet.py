@@ -462,3 +462,38 @@ def test_build_records_the_time_of_each_phase(tiny_vinet):
     assert len(timings["fits_per_class"]) == 10
     # Classes fitted one after the other (n_jobs=1): their own times fit in the wall time.
     assert sum(timings["fits_per_class"]) <= timings["fits"]
+
+
+def test_max_generators_caps_the_total_with_each_class_keeping_its_best():
+    from algebra import PolynomialSet, all_monomials
+    from bridge import VINetConfig
+    from bridge._build import kept_generators
+
+    terms = all_monomials(2, 2, "deglex")
+    rng = np.random.default_rng(0)
+    # Three classes of five generators; scores distinct, so the choice is unique.
+    sets = [PolynomialSet(terms, rng.standard_normal((len(terms), 5))) for _ in range(3)]
+    scores = [rng.permutation(5).astype(float) for _ in range(3)]
+    top3 = [np.sort(np.argsort(-s)[:3]) for s in scores]
+    uncapped = kept_generators(sets, scores, VINetConfig(keep=3, max_generators=None))
+    assert [k.tolist() for k in uncapped] == [t.tolist() for t in top3]
+    # 9 <= 9: the cap does not bind.
+    same = kept_generators(sets, scores, VINetConfig(keep=3, max_generators=9))
+    assert [k.tolist() for k in same] == [t.tolist() for t in top3]
+    # 9 > 7: each class keeps max(1, 7 // 3) = 2, its two best.
+    capped = kept_generators(sets, scores, VINetConfig(keep=3, max_generators=7))
+    assert [k.tolist() for k in capped] == [np.sort(np.argsort(-s)[:2]).tolist()
+                                            for s in scores]
+    # Fewer generators than classes in the budget: one each, never none.
+    one = kept_generators(sets, scores, VINetConfig(keep=3, max_generators=2))
+    assert [k.tolist() for k in one] == [[int(np.argmax(s))] for s in scores]
+    with pytest.raises(BridgeError, match="max_generators=0 must be a positive integer"):
+        VINetConfig(max_generators=0)
+
+
+def test_build_vinet_applies_max_generators(tiny_model, tiny_data):
+    settings = {**TINY_SETTINGS, "epochs": 0, "max_generators": 10}
+    net = build_vinet(tiny_model, TINY_NODE, tiny_data[0], **settings)
+    counts = np.bincount(net.poly.labels.numpy(), minlength=10)
+    # Ten classes, a budget of ten: at most one generator each (keep=3 alone gives more).
+    assert counts.max() == 1 and counts.sum() == net.poly.out_features <= 10

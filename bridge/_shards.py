@@ -26,7 +26,8 @@ that under ``joblib.parallel_config(backend="dask")`` they run on a Dask cluster
    a random order of rows within each; the rows of a batch read in file order), the
    full network's logits read beside the latents when distilling.
 
-With every class's rows scored (``score_samples=None``) and the head started on all rows
+With every class's rows scored (``score_samples=None``, or ``"auto"`` when no class has
+more than ``max(SCORE_MIN, SCORE_ROWS // K)`` rows) and the head started on all rows
 (when their features fit ``HEAD_BYTES``), the result equals the in-memory pipeline's on
 the same latents up to float rounding (the PCA is computed another way); with one shard
 the mini-batches are the same too.
@@ -72,7 +73,7 @@ from bridge._layer import PolynomialLayer
 from bridge._training import TailInputs, new_head
 from bridge._vinet import VINet
 
-__all__ = ["CHUNK_ROWS", "HEAD_BYTES", "SCORE_BLOCK_ROWS", "ShardInputs",
+__all__ = ["CHUNK_ROWS", "HEAD_BYTES", "SCORE_BLOCK_ROWS", "SCORE_MIN", "SCORE_ROWS", "ShardInputs",
            "build_vinet_from_shards", "compile_layer", "fit_projection_streamed", "fit_streamed",
            "group_by_class", "open_source", "select_streamed", "tail_vinet"]
 
@@ -83,6 +84,11 @@ SCORE_BLOCK_ROWS = 1 << 18
 #: Memory for the features of the head's L-BFGS start when ``head_samples`` is None:
 #: all rows if they fit, else as many rows (drawn at random) as fit.
 HEAD_BYTES = 256 << 20
+#: ``score_samples="auto"``: each class is scored on ``max(SCORE_MIN, SCORE_ROWS // K)``
+#: of its rows, about ``SCORE_ROWS`` in all whatever ``K``, so pruning costs
+#: (rows) × (generators, ∝ K): linear in K, where a fixed count per class costs K².
+SCORE_ROWS = 32768
+SCORE_MIN = 32
 
 
 @dataclass
@@ -293,11 +299,15 @@ def _block_sums(path: str, rows: slice | np.ndarray, segment: np.ndarray,
     return class_sums(sets, np.asarray(z[rows], dtype=np.float64), segment, n_classes)
 
 
-def _score_rows(offsets: np.ndarray, score_samples: int | None,
+def _score_rows(offsets: np.ndarray, score_samples: int | str | None,
                 random_state: int) -> list[tuple[slice | np.ndarray, np.ndarray]]:
     """The rows the scores run over, cut into blocks: ``(rows, segment)`` per block."""
     n_classes = offsets.shape[0] - 1
     counts = np.diff(offsets)
+    if score_samples == "auto":
+        score_samples = max(SCORE_MIN, SCORE_ROWS // n_classes)
+        if counts.max() <= score_samples:
+            score_samples = None  # every row: the same blocks as the in-memory pipeline
     if score_samples is None:
         segment = np.repeat(np.arange(n_classes), counts)
         return [(slice(a, b), segment[a:b]) for a, b in
@@ -314,7 +324,7 @@ def _score_rows(offsets: np.ndarray, score_samples: int | None,
 
 
 def select_streamed(sets: list[PolynomialSet], path: Path, offsets: np.ndarray,
-                    config: VINetConfig, *, score_samples: int | None, random_state: int,
+                    config: VINetConfig, *, score_samples: int | str | None, random_state: int,
                     n_jobs: int | None) -> tuple[list[PolynomialSet], np.ndarray]:
     """Step 4: scores from per-class sums over blocks of the grouped latents (a map and a
     sum), the generators kept (:func:`~bridge._build.kept_generators`: ``config.keep``
@@ -494,7 +504,7 @@ def build_vinet_from_shards(
     arch_kwargs: dict[str, Any] | None = None,
     n_jobs: int | None = None,
     work_dir: str | os.PathLike[str] | None = None,
-    score_samples: int | None = None,
+    score_samples: int | str | None = "auto",
     head_samples: int | None = None,
     progress: bool | None = None,
     random_state: int = 0,
@@ -538,13 +548,15 @@ def build_vinet_from_shards(
         Where the projected latents, grouped by class, are written (4·k bytes per
         sample); on a cluster a folder every worker can read. Default: a temporary
         folder inside ``latents``, deleted afterwards.
-    score_samples : int or None, default=None
+    score_samples : int, "auto" or None, default="auto"
         Score each generator on at most this many samples of each class, drawn at
         random (``None``: all; equal to the in-memory pipeline). The scores' cost is
         (scored samples) × (generators) × (their terms), so a fixed count per class
-        costs K² in the classes: about ``32768 // K`` keeps pruning cheaper than the
-        fits (measured at 1,000 classes: 32 per class, 0.62 × the fits' time, 99.7 % of
-        the generators chosen on every row kept; ``docs/benchmarks.md``).
+        costs K² in the classes. ``"auto"``: ``max(SCORE_MIN, SCORE_ROWS // K)`` per
+        class (32 at 1,000 classes, 3,276 at 10; every row when no class has more),
+        about 32,768 rows in all: measured at 1,000 classes and 1.3 M samples, pruning
+        then takes 0.7 × the fits' time and keeps 99.7 % of the generators chosen on
+        every row (``docs/benchmarks.md``).
     head_samples : int or None, default=None
         Rows of the head's L-BFGS start, drawn at random; ``None``: all rows if their
         features fit in ``HEAD_BYTES`` (256 MiB), else as many as fit. The epochs then
@@ -584,9 +596,10 @@ def build_vinet_from_shards(
                           "held-out share would need its own pass over the shards); pass "
                           "holdout=0, or hold samples out at extraction (a separate folder).")
     for name, value in (("score_samples", score_samples), ("head_samples", head_samples)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
-                                  or value < 2):
-            raise BridgeError(f"{name}={value!r} must be an integer >= 2 or None (all).")
+        if value is not None and not (name == "score_samples" and value == "auto") and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 2):
+            extra = ', "auto"' if name == "score_samples" else ""
+            raise BridgeError(f"{name}={value!r} must be an integer >= 2{extra} or None (all).")
     source = open_source(latents)
     meta = source.meta
     recorded = {k: meta[k] for k in ("pooling", "grid") if k in meta}
@@ -637,7 +650,7 @@ def build_vinet_from_shards(
 
 def _build(source: _Source, config: VINetConfig, backbone: nn.Module | None, node: str | None,
            input_shape: Any, arch: str | None, arch_kwargs: dict[str, Any] | None,
-           work: Path, *, n_jobs: int | None, score_samples: int | None,
+           work: Path, *, n_jobs: int | None, score_samples: int | str | None,
            head_samples: int | None, progress: bool | None, random_state: int,
            fit_kwargs: dict[str, Any]) -> VINet:
     timings: dict[str, Any] = {"extraction": 0.0}

@@ -17,6 +17,17 @@ import argparse
 from pathlib import Path
 
 
+def _score_samples(value: str) -> int | str | None:
+    """``--score-samples``: an integer, ``auto`` or ``all`` (the API's None)."""
+    if value in ("auto", "all"):
+        return None if value == "all" else value
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not an integer, 'auto' or 'all'") from None
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``fit`` options to ``parser``."""
     from bridge.commands._common import (
@@ -56,9 +67,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     scale.add_argument("--work-dir", metavar="DIR",
                        help="where the projected latents, grouped by class, are written "
                             "(default: a temporary folder inside --latents)")
-    scale.add_argument("--score-samples", type=int, metavar="N",
-                       help="score the generators on at most N samples per class (default: "
-                            "all)")
+    scale.add_argument("--score-samples", type=_score_samples, default="auto", metavar="N",
+                       help="score the generators on at most N samples per class, 'all', or "
+                            "'auto' (default: max(32, 32768 // classes), every row when no "
+                            "class has more)")
     scale.add_argument("--head-samples", type=int, metavar="N",
                        help="rows of the head's L-BFGS start (default: all whose features "
                             "fit in 256 MiB)")

@@ -221,14 +221,25 @@ def test_a_vinet_of_pooled_latents_saves_and_loads(tmp_path):
         assert torch.equal(VINet.load(tmp_path / "tail.pt")(x), net(x))
 
 
-def test_score_samples_subsample_each_class(tmp_path):
+def test_score_samples_subsample_each_class(tmp_path, monkeypatch):
+    import bridge._shards as shards
+
     folder = _write(tmp_path, 2)
     config = VINetConfig(**{**SETTINGS, "epochs": 0})
-    full = build_vinet_from_shards(folder, config, progress=False)
+    full = build_vinet_from_shards(folder, config, score_samples=None, progress=False)
     same = build_vinet_from_shards(folder, config, score_samples=150, progress=False)
     _assert_same_model(full, same, rtol=0.0)  # 150 = every sample of each class
+    # "auto" (the default) scores every row when no class has more than its share.
+    _assert_same_model(full, build_vinet_from_shards(folder, config, progress=False),
+                       rtol=0.0)
     few = build_vinet_from_shards(folder, config, score_samples=40, progress=False)
     assert few.config["n_generators"] == full.config["n_generators"]
+    # With a smaller total budget, "auto" is max(SCORE_MIN, SCORE_ROWS // K) per class.
+    n_classes = len(full.config["n_generators"])
+    monkeypatch.setattr(shards, "SCORE_ROWS", 40 * n_classes)
+    monkeypatch.setattr(shards, "SCORE_MIN", 2)
+    _assert_same_model(few, build_vinet_from_shards(folder, config, progress=False),
+                       rtol=0.0)
     X, y, _ = _latents()
     with torch.no_grad():
         assert (few(torch.from_numpy(X)).argmax(1).numpy() == y).mean() > 0.95
@@ -257,7 +268,8 @@ def test_bad_input_gives_clear_errors(tmp_path):
         build_vinet_from_shards(plain)
     with pytest.raises(BridgeError, match="freeze_backbone=False needs the images"):
         build_vinet_from_shards(plain, freeze_backbone=False)
-    with pytest.raises(BridgeError, match="score_samples=1 must be an integer >= 2"):
+    with pytest.raises(BridgeError, match=r"score_samples=1 must be an integer >= 2, \"auto\" "
+                                          r"or None"):
         build_vinet_from_shards(plain, score_samples=1)
     with pytest.raises(BridgeError, match="does not exist"):
         build_vinet_from_shards(tmp_path / "nowhere")

@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
 #: What each acceptance check says (keys of :func:`bridge._compare.acceptance`).
 _CHECKS = {"within_tolerance": "within 1 point of the full network",
            "fewer_params": "fewer parameters than the full network",
-           "faster": "at least 1.2x the full network's throughput",
+           "faster": "at least 1.2x the full network's throughput (per-round ratio)",
            "beats_linear": "at least as accurate as the linear head",
            "beats_random": "at least as accurate as random monomials"}
 
@@ -141,8 +141,9 @@ def _run_vinet(args: argparse.Namespace) -> int:
           f"thread(s), best of {repeats} passes timed in turns.\n")
     checks = acceptance(rows)
     print("acceptance at each cut removing >= 30% of the convolutions ('within noise': the "
-          "margin is under two\nstandard errors of the paired differences, so more seeds "
-          "would be needed to decide it):")
+          "margin is under two\nstandard errors of the paired differences over the seeds, or "
+          "of the per-round speed\nratios, so more seeds or timing rounds would be needed to "
+          "decide it):")
     for c in checks:
         print(f"  {c['node']} ({c['conv_removed']:.0f}% removed, mean accuracy drop "
               f"{c['accuracy_drop']:.2f} points): {c['verdict'].upper()}")

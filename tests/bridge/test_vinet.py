@@ -380,6 +380,17 @@ def test_acceptance_and_table_logic():
     table = format_table(rows).splitlines()
     assert len(table) == 2 + len(rows) and "98.50 ± 0.20" in table[3]
     assert "+0.50 ± 0.06" in table[4]  # VI-Net minus the linear head at a, paired
+    # With per-round speeds the speed-up is the mean per-round ratio with its error.
+    full_row, vi_row = rows[0], next(r for r in rows if r["kind"] == "vinet")
+    full_row["throughput_rounds"] = [100.0, 100.0, 100.0, 100.0]
+    vi_row["throughput_rounds"] = [118.0, 126.0, 119.0, 125.0]  # ratios: mean 1.22
+    faster = acceptance(rows)[0]["checks"]["faster"]
+    sem = np.std([1.18, 1.26, 1.19, 1.25], ddof=1) / 2
+    assert faster["margin"] == pytest.approx(0.02, abs=1e-3)
+    assert faster["sem"] == pytest.approx(sem, abs=1e-3)
+    assert faster["verdict"] == "within noise"  # 0.02 < 2 x 0.02
+    vi_row["throughput_rounds"] = [110.0, 112.0, 111.0, 113.0]  # clearly under 1.2
+    assert acceptance(rows)[0]["checks"]["faster"]["verdict"] == "not met"
 
 
 def test_layer_from_vinet_generators_round_trip(tiny_vinet):

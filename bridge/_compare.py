@@ -78,14 +78,13 @@ def removed_share(full: nn.Module, backbone: nn.Module) -> float:
 
 
 def interleaved_throughput(models: Sequence[nn.Module], input_shape: tuple[int, ...], *,
-                           rounds: int = 5, batch_size: int = 256,
-                           per_round: bool = False) -> Any:
-    """Images/s of several models, timed in interleaved rounds; the best round of each.
+                           rounds: int = 5, batch_size: int = 256) -> np.ndarray:
+    """Images/s of several models, timed in interleaved rounds.
 
     Timing each model once, one after the other, lets a burst of other work on the
-    machine fall on one model only; timing them in turn, round after round, and
-    keeping each model's fastest pass spreads the disturbance over all of them, so
-    their ratios are comparable.
+    machine fall on one model only; timing them in turn, round after round, spreads
+    the disturbance over all of them, and each round's speeds, taken within moments
+    of each other, give one sample of their ratios (:func:`acceptance`).
 
     Parameters
     ----------
@@ -97,16 +96,11 @@ def interleaved_throughput(models: Sequence[nn.Module], input_shape: tuple[int, 
         Rounds; each times every model twice with :func:`neural.throughput`.
     batch_size : int, default=256
         Samples per timed forward pass.
-    per_round : bool, default=False
-        Also return each round's speeds, from which the ratio of two models gets a
-        standard error (:func:`acceptance`).
 
     Returns
     -------
-    list of float
-        Images per second, in the order of ``models``.
     ndarray of shape (rounds, len(models))
-        With ``per_round``: the faster of each round's two passes, per model.
+        Per round and model, images per second of the faster of its two passes.
     """
     table = np.zeros((rounds, len(models)))
     for r in range(rounds):
@@ -115,8 +109,7 @@ def interleaved_throughput(models: Sequence[nn.Module], input_shape: tuple[int, 
             speed = neural.throughput(net, input_shape, batch_size=batch_size, warmup=1,
                                       repeats=2)
             table[r, i] = float(speed.max)
-    best = [float(v) for v in table.max(axis=0)]
-    return (best, table) if per_round else best
+    return table
 
 
 def _accuracy(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
@@ -274,11 +267,10 @@ def compare_cuts(
             rows.append(row)
             timed.append(first[(kind, node)])
     if throughput_repeats:
-        speeds, table = interleaved_throughput(timed, tuple(tests[0][0].shape[1:]),
-                                               rounds=max(throughput_repeats // 2, 1),
-                                               per_round=True)
-        for row, speed, per_round in zip(rows, speeds, table.T, strict=True):
-            row["throughput"] = round(speed, 1)
+        table = interleaved_throughput(timed, tuple(tests[0][0].shape[1:]),
+                                       rounds=max(throughput_repeats // 2, 1))
+        for row, per_round in zip(rows, table.T, strict=True):
+            row["throughput"] = round(float(per_round.max()), 1)
             row["throughput_rounds"] = [round(float(v), 1) for v in per_round]
     return {"rows": rows, "seeds": seeds,
             "settings": {**config.to_dict(), "nodes": list(nodes),

@@ -595,11 +595,12 @@ def build_vinet_from_shards(
         raise BridgeError(f"holdout={config.holdout} is not supported from latent shards (the "
                           "held-out share would need its own pass over the shards); pass "
                           "holdout=0, or hold samples out at extraction (a separate folder).")
-    for name, value in (("score_samples", score_samples), ("head_samples", head_samples)):
-        if value is not None and not (name == "score_samples" and value == "auto") and (
-                isinstance(value, bool) or not isinstance(value, int) or value < 2):
-            extra = ', "auto"' if name == "score_samples" else ""
-            raise BridgeError(f"{name}={value!r} must be an integer >= 2{extra} or None (all).")
+    for name, value, allowed in (("score_samples", score_samples, ', "auto"'),
+                                 ("head_samples", head_samples, "")):
+        if value is None or (allowed and value == "auto"):
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < 2:
+            raise BridgeError(f"{name}={value!r} must be an integer >= 2{allowed} or None (all).")
     source = open_source(latents)
     meta = source.meta
     recorded = {k: meta[k] for k in ("pooling", "grid") if k in meta}

@@ -14,6 +14,7 @@ affine map, and ``tanh``) are written here, in torch.
 
 from __future__ import annotations
 
+import abc
 from collections import OrderedDict
 from typing import Any, TypeVar
 
@@ -54,7 +55,7 @@ def _as_latents(latents: Any, name: str = "latents") -> np.ndarray:
     return x.numpy()
 
 
-class _Fitted(nn.Module):
+class _Fitted(nn.Module, abc.ABC):
     """Base: a scikit-learn fit copied into buffers, and a torch forward map.
 
     A subclass names its buffers after the fitted attributes of the estimator that
@@ -81,13 +82,13 @@ class _Fitted(nn.Module):
         """Width ``D`` of the latents the module was fitted on."""
         return int(getattr(self, self._buffer_names[0]).shape[-1])
 
+    @abc.abstractmethod
     def _estimator(self, n_samples: int, n_features: int) -> Any:
         """The unfitted scikit-learn estimator, for data of this shape."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def _map(self, x: torch.Tensor) -> torch.Tensor:
         """The fitted map on a validated input in the buffers' dtype."""
-        raise NotImplementedError
 
     def fit(self: _Module, latents: Any) -> _Module:
         """Fit the module's scikit-learn estimator (see the class) on ``latents``.
